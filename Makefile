@@ -1,0 +1,31 @@
+# privscan: `make demo` sets everything up and audits the bundled examples; `make test` runs the tests.
+.PHONY: setup setup-dev demo test lint examples bench clean
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+setup:
+	@scripts/setup.sh
+
+setup-dev:
+	@scripts/setup.sh dev
+
+demo: setup
+	$(BIN)/privscan audit examples/ --out out/demo
+	@echo "reports: out/demo/report.json, out/demo/report.html"
+
+test: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+examples: setup-dev
+	$(BIN)/python examples/make_examples.py
+
+bench: setup-dev
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

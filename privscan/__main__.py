@@ -1,0 +1,5 @@
+"""`python -m privscan` runs the CLI."""
+
+from privscan.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Typer commands: parse options, call one engine function, render with rich. No logic here."""

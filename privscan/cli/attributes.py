@@ -1,0 +1,41 @@
+"""`privscan attributes`: the vocabulary that --hide accepts (VISPR ids and friendly aliases)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from privscan import vocab
+from privscan.cli.common import console
+
+
+def attributes_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print ids, groups and aliases as JSON.")] = False,
+) -> None:
+    """List the 68 VISPR privacy attributes and the aliases that name groups of them."""
+    aliases = vocab.alias_table()
+    if as_json:
+        payload = {
+            "attributes": [
+                {"index": a.index, "id": a.id, "group": a.group, "name": a.name} for a in vocab.attributes()
+            ],
+            "aliases": {k: list(v) for k, v in aliases.items()},
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="VISPR privacy attributes", show_lines=False)
+    for col in ("#", "id", "group", "name"):
+        table.add_column(col)
+    for a in vocab.attributes():
+        table.add_row(str(a.index), a.id, a.group, a.name)
+    console.print(table)
+    alias_table = Table(title="Aliases (for --hide)")
+    alias_table.add_column("alias")
+    alias_table.add_column("attribute ids")
+    for name, ids in aliases.items():
+        shown = ", ".join(ids) if len(ids) <= 6 else ", ".join(ids[:6]) + f", … ({len(ids)} in all)"
+        alias_table.add_row(name, shown)
+    console.print(alias_table)

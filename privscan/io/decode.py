@@ -1,0 +1,211 @@
+"""Decode an image file once, safely, into 8-bit RGB with EXIF orientation applied.
+
+Every kind of bad input becomes an ImageError with a one-line reason, so a run records it and goes on:
+empty, truncated, corrupt, not-an-image (whatever the extension says), too-large (decompression bombs,
+checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pillow-heif).
+Odd modes all end as RGB: palette and alpha images are composited on white (so transparent areas do not
+turn black), CMYK is converted, 16-bit and float images are rescaled, animations give their first frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from privscan.errors import ImageError
+
+DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
+
+try:  # HEIC/HEIF support is optional
+    import pillow_heif  # type: ignore[import-not-found]
+
+    pillow_heif.register_heif_opener()
+    HEIF_AVAILABLE = True
+except ImportError:  # pragma: no cover - depends on the install
+    HEIF_AVAILABLE = False
+
+_HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypavif")
+
+
+@dataclass
+class DecodedImage:
+    """Pixels plus what later stages need from the file (hash, format, metadata blocks, ICC profile)."""
+
+    path: Path
+    rgb: np.ndarray  # H x W x 3 uint8, EXIF orientation applied
+    sha256: str
+    file_size: int
+    format: str  # Pillow format name, e.g. "JPEG"
+    mode: str  # the file's own mode before conversion, e.g. "P", "CMYK", "I;16"
+    n_frames: int = 1
+    orientation: int = 1  # EXIF orientation tag that was applied (1 = none)
+    icc_profile: bytes | None = None
+    exif: bytes | None = None  # raw EXIF block as stored in the file (pre-orientation)
+    xmp: bytes | None = None
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+    def pil(self) -> Image.Image:
+        return Image.fromarray(self.rgb, "RGB")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file, turning OS errors into ImageError."""
+    try:
+        if path.is_dir():
+            raise ImageError(path, "unreadable", "is a folder, not a file")
+        return path.read_bytes()
+    except PermissionError as e:
+        raise ImageError(path, "unreadable", "permission denied") from e
+    except FileNotFoundError as e:
+        raise ImageError(path, "unreadable", "file not found") from e
+    except OSError as e:
+        raise ImageError(path, "unreadable", e.strerror or str(e)) from e
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16"):
+            arr = arr / 257.0
+        else:  # 32-bit int or float: stretch the used range (no fixed white point exists)
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            arr = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+        gray = np.clip(np.nan_to_num(arr), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if mode == "P" or mode == "PA":
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode == "CMYK" and img.info.get("icc_profile"):
+        # Adobe CMYK JPEGs are commonly inverted; Pillow's plain convert handles the common case.
+        return img.convert("RGB")
+    return img.convert("RGB")
+
+
+def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+    """Decode in-memory file bytes; see the module docstring for the error kinds."""
+    if len(data) == 0:
+        raise ImageError(path, "empty", "empty file (0 bytes)")
+    if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
+        raise ImageError(
+            path, "unsupported", "HEIC/HEIF/AVIF image, but pillow-heif is not installed (pip install pillow-heif)"
+        )
+    previous_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                img = Image.open(io.BytesIO(data))
+            except UnidentifiedImageError as e:
+                raise ImageError(path, "not-an-image", _not_image_reason(data)) from e
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+                raise ImageError(path, "too-large", f"declared size is a possible decompression bomb ({e})") from e
+            with img:
+                width, height = img.size
+                if width <= 0 or height <= 0:
+                    raise ImageError(path, "corrupt", f"invalid dimensions {width}x{height}")
+                if width * height > max_pixels:
+                    raise ImageError(
+                        path,
+                        "too-large",
+                        f"{width}x{height} = {width * height / 1e6:.0f} MP exceeds the limit of "
+                        f"{max_pixels / 1e6:.0f} MP (raise --max-pixels to allow it)",
+                    )
+                fmt = img.format or "unknown"
+                source_mode = img.mode
+                n_frames = int(getattr(img, "n_frames", 1) or 1)
+                info = {k: v for k, v in img.info.items() if isinstance(v, (str, int, float))}
+                icc = img.info.get("icc_profile")
+                exif_raw = img.info.get("exif")
+                xmp = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+                if isinstance(xmp, str):
+                    xmp = xmp.encode("utf-8", "replace")
+                orientation = 1
+                with contextlib.suppress(Exception):
+                    orientation = int(img.getexif().get(0x0112, 1) or 1)
+                if n_frames > 1:
+                    img.seek(0)
+                try:
+                    img.load()
+                except OSError as e:
+                    kind = "truncated" if "truncated" in str(e) or "broken data" in str(e) else "corrupt"
+                    raise ImageError(path, kind, f"{kind} {fmt} data ({e})") from e
+                except (SyntaxError, ValueError, EOFError, struct.error) as e:
+                    raise ImageError(path, "corrupt", f"corrupt {fmt} data ({e})") from e
+                try:
+                    oriented = ImageOps.exif_transpose(img) or img
+                except Exception:  # a broken orientation tag must not lose the image
+                    oriented, orientation = img, 1
+                rgb = np.asarray(_to_rgb(oriented), dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(path, "too-large", f"possible decompression bomb ({e})") from e
+    except MemoryError as e:
+        raise ImageError(path, "too-large", "not enough memory to decode") from e
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous_truncated
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ImageError(path, "corrupt", f"decoded to an unexpected shape {rgb.shape}")
+    return DecodedImage(
+        path=path,
+        rgb=np.ascontiguousarray(rgb),
+        sha256=sha256_bytes(data),
+        file_size=len(data),
+        format=fmt,
+        mode=source_mode,
+        n_frames=n_frames,
+        orientation=orientation,
+        icc_profile=icc if isinstance(icc, bytes) else None,
+        exif=exif_raw if isinstance(exif_raw, bytes) else None,
+        xmp=xmp if isinstance(xmp, bytes) else None,
+        info=info,
+    )
+
+
+def _not_image_reason(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "not an image (PDF document)"
+    if head.startswith(b"PK\x03\x04"):
+        return "not an image (ZIP archive)"
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in data[:512]):
+        return "not an image (text file)"
+    return "not an image, or an image format Pillow cannot read"
+
+
+def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+    """Read and decode one file; raises ImageError for any bad input (never another exception kind)."""
+    p = Path(path)
+    data = read_bytes(p)
+    try:
+        return decode_bytes(p, data, max_pixels=max_pixels)
+    except ImageError:
+        raise
+    except Exception as e:  # any other decoder failure is still a bad file, not a crashed run
+        raise ImageError(p, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e

@@ -1,0 +1,1 @@
+"""Pure nn.Modules and their losses. Models never read files: weights arrive as state dicts."""

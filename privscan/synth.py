@@ -1,0 +1,245 @@
+"""Synthetic images with fake personal data and known truth: examples, tests and benchmarks share them.
+
+Every value is invented (names from a small fixed list, card numbers that pass Luhn but belong to test
+ranges, addresses on made-up streets). Each drawn value's pixel box is recorded exactly (Pillow's
+textbbox), so detectors and redaction can be scored against it. Fonts come from Debian's
+fonts-dejavu-core / fonts-liberation.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from privscan.detectors.base import Box
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+)
+BOLD_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+)
+
+
+def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
+    for candidate in BOLD_CANDIDATES if bold else FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return ImageFont.truetype(candidate, size)
+    raise FileNotFoundError("no TrueType font found: install fonts-dejavu-core (apt-get install fonts-dejavu-core)")
+
+
+# kind -> VISPR attribute ids it reveals
+KIND_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "name": ("a19_name_full",),
+    "card": ("a30_credit_card",),
+    "email": ("a90_email",),
+    "phone": ("a49_phone",),
+    "address": ("a78_address_home_complete",),
+    "birth_date": ("a24_birth_date",),
+    "date": ("a82_date_time",),
+    "id_number": ("a29_ausweis",),
+    "passport": ("a31_passport",),
+    "iban": ("a30_credit_card",),
+    "username": ("a85_username",),
+}
+
+FAKE_NAMES = (
+    "Johanna Whitfield",
+    "Marcus Oyelaran",
+    "Ingrid Castellanos",
+    "Tobias Brennecke",
+    "Amelia Hartigan",
+)
+FAKE_STREETS = ("1427 Larkspur Lane, Springfield, IL 62704", "88 Quarry Hill Road, Burlington, VT 05401")
+TEST_CARDS = ("4539 1488 0343 6467", "5425 2334 3010 9903", "4111 1111 1111 1111")
+
+
+@dataclass(frozen=True)
+class TruthItem:
+    kind: str
+    text: str
+    box: Box
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return KIND_ATTRIBUTES[self.kind]
+
+
+@dataclass
+class SynthImage:
+    image: Image.Image
+    items: list[TruthItem] = field(default_factory=list)
+
+    def boxes(self, kind: str) -> list[Box]:
+        return [i.box for i in self.items if i.kind == kind]
+
+
+class _Canvas:
+    def __init__(self, size: tuple[int, int], background: tuple[int, int, int]) -> None:
+        self.image = Image.new("RGB", size, background)
+        self.draw = ImageDraw.Draw(self.image)
+        self.items: list[TruthItem] = []
+
+    def text(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        size: int,
+        *,
+        kind: str | None = None,
+        bold: bool = False,
+        fill: tuple[int, int, int] = (20, 20, 20),
+    ) -> Box:
+        f = font(size, bold=bold)
+        self.draw.text(xy, text, font=f, fill=fill)
+        x0, y0, x1, y1 = self.draw.textbbox(xy, text, font=f)
+        box = Box(float(x0), float(y0), float(x1), float(y1))
+        if kind is not None:
+            self.items.append(TruthItem(kind, text, box))
+        return box
+
+    def labelled(self, x: float, y: float, label: str, value: str, kind: str, size: int) -> Box:
+        """'Label:' in grey, then the value whose box is the truth."""
+        label_box = self.text((x, y), label, size, fill=(90, 90, 90))
+        return self.text((label_box.x1 + size * 0.5, y), value, size, kind=kind)
+
+    def done(self) -> SynthImage:
+        return SynthImage(self.image, self.items)
+
+
+def luhn_ok(number: str) -> bool:
+    digits = [int(c) for c in number if c.isdigit()]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def id_card(seed: int = 0, size: tuple[int, int] = (1280, 800), face: Image.Image | None = None) -> SynthImage:
+    """A fake national ID card: name, birth date, ID number, address; optionally a face photo."""
+    rng = random.Random(seed)
+    c = _Canvas(size, (236, 242, 250))
+    w, h = size
+    s = max(18, h // 22)
+    c.draw.rectangle([0, 0, w, int(h * 0.14)], fill=(30, 70, 140))
+    c.text(
+        (w * 0.04, h * 0.03),
+        "REPUBLIC OF NOWHERE - IDENTITY CARD",
+        int(s * 1.1),
+        bold=True,
+        fill=(255, 255, 255),
+    )
+    photo = (int(w * 0.04), int(h * 0.2), int(w * 0.3), int(h * 0.75))
+    if face is not None:
+        c.image.paste(face.convert("RGB").resize((photo[2] - photo[0], photo[3] - photo[1])), photo[:2])
+    else:
+        c.draw.rectangle(photo, outline=(120, 120, 120), width=3)
+    x = w * 0.34
+    name = rng.choice(FAKE_NAMES)
+    c.labelled(x, h * 0.22, "Name:", name, "name", s)
+    c.labelled(
+        x,
+        h * 0.34,
+        "Date of birth:",
+        f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.19{rng.randint(50, 99)}",
+        "birth_date",
+        s,
+    )
+    c.labelled(x, h * 0.46, "ID No:", f"L{rng.randint(10, 99)}X{rng.randint(100000, 999999)}", "id_number", s)
+    street, city = rng.choice(FAKE_STREETS).split(",", 1)
+    c.labelled(x, h * 0.58, "Address:", street, "address", s)
+    c.text((x, h * 0.70), city.strip(), s, kind="address")
+    return c.done()
+
+
+def credit_card(seed: int = 0, size: tuple[int, int] = (1200, 760)) -> SynthImage:
+    """A fake payment card: Luhn-valid test number, holder name, expiry."""
+    rng = random.Random(seed)
+    c = _Canvas(size, (24, 48, 96))
+    w, h = size
+    s = max(20, h // 14)
+    c.draw.rounded_rectangle([w * 0.05, h * 0.3, w * 0.2, h * 0.48], radius=10, fill=(212, 175, 55))
+    number = rng.choice(TEST_CARDS)
+    assert luhn_ok(number)
+    c.text((w * 0.06, h * 0.55), number, int(s * 1.15), kind="card", fill=(245, 245, 245))
+    c.text((w * 0.06, h * 0.75), "VALID THRU 09/29", int(s * 0.6), fill=(230, 230, 230))
+    c.text((w * 0.06, h * 0.85), rng.choice(FAKE_NAMES).upper(), int(s * 0.75), kind="name", fill=(245, 245, 245))
+    c.text((w * 0.06, h * 0.08), "NOWHERE BANK", int(s * 0.9), bold=True, fill=(245, 245, 245))
+    return c.done()
+
+
+def letter(seed: int = 0, size: tuple[int, int] = (1240, 1754)) -> SynthImage:
+    """A fake letter: sender name and address, e-mail, phone number, date."""
+    rng = random.Random(seed)
+    c = _Canvas(size, (252, 252, 248))
+    w, h = size
+    s = max(18, w // 40)
+    name = rng.choice(FAKE_NAMES)
+    c.text((w * 0.08, h * 0.06), name, s, kind="name")
+    c.text((w * 0.08, h * 0.06 + s * 1.6), rng.choice(FAKE_STREETS), s, kind="address")
+    user = name.lower().replace(" ", ".")
+    c.labelled(w * 0.08, h * 0.06 + s * 3.2, "E-mail:", f"{user}@example.org", "email", s)
+    c.labelled(w * 0.08, h * 0.06 + s * 4.8, "Phone:", f"+1 (415) 555-{rng.randint(1000, 9999)}", "phone", s)
+    c.labelled(w * 0.08, h * 0.06 + s * 6.4, "Date:", f"March {rng.randint(1, 28)}, 2024", "date", s)
+    body = (
+        "Dear neighbour, thank you for looking after the garden",
+        "while we were away. The spare key is back in the usual place.",
+    )
+    for i, line in enumerate(body):
+        c.text((w * 0.08, h * 0.3 + i * s * 1.6), line, s)
+    return c.done()
+
+
+def _rational(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(1_000_000)
+
+
+def exif_bytes(
+    *,
+    gps: tuple[float, float] | None = None,
+    make: str | None = None,
+    model: str | None = None,
+    serial: str | None = None,
+    artist: str | None = None,
+    datetime_original: str | None = None,
+    orientation: int | None = None,
+) -> bytes:
+    """An EXIF block (for Image.save(exif=...)) with GPS position, camera and owner fields."""
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    if artist:
+        exif[0x013B] = artist
+    if orientation:
+        exif[0x0112] = orientation
+    sub = exif.get_ifd(0x8769)
+    if datetime_original:
+        sub[0x9003] = datetime_original
+    if serial:
+        sub[0xA431] = serial  # BodySerialNumber
+    if gps is not None:
+        lat, lon = gps
+        g = exif.get_ifd(0x8825)
+
+        def dms(v: float) -> tuple[Fraction, Fraction, Fraction]:
+            v = abs(v)
+            d = int(v)
+            m = int((v - d) * 60)
+            sec = (v - d - m / 60) * 3600
+            return (_rational(d), _rational(m), _rational(round(sec, 4)))
+
+        g[1] = "N" if lat >= 0 else "S"
+        g[2] = dms(lat)
+        g[3] = "E" if lon >= 0 else "W"
+        g[4] = dms(lon)
+    return exif.tobytes()
