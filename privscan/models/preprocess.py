@@ -1,0 +1,38 @@
+"""Pixels to model input: uint8 RGB arrays -> float tensors in [0, 1], resized to the model's square size.
+
+Pure tensor functions shared by training, inference and benchmarks; normalisation lives in the backbone.
+Images are resized (not cropped) to a square: privacy cues at the border (a name tag, a card corner)
+must stay visible, and both papers train on whole resized images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """H x W x 3 uint8 -> 3 x H x W float32 in [0, 1]."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.shape} {rgb.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+
+
+def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
+    """(3, H, W) or (B, 3, H, W) -> same rank at size x size; antialiased when shrinking."""
+    batched = image.dim() == 4
+    x = image if batched else image.unsqueeze(0)
+    if x.shape[-2:] != (size, size):
+        shrinking = x.shape[-1] > size or x.shape[-2] > size
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=shrinking)
+    return x if batched else x.squeeze(0)
+
+
+def model_input(rgb: np.ndarray, size: int) -> torch.Tensor:
+    """One decoded image -> a 3 x size x size tensor ready for a Backbone."""
+    return resize_square(to_tensor(rgb), size).clamp_(0.0, 1.0)
+
+
+def batch_inputs(images: list[np.ndarray], size: int) -> torch.Tensor:
+    return torch.stack([model_input(rgb, size) for rgb in images])

@@ -1,0 +1,1 @@
+"""Training: datasets, trainers and metrics for DRAG and PrivObfNet. Sits beside the engine, above models."""
