@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -16,15 +18,25 @@ _STATE_STYLE = {"ok": "green", "missing": "yellow", "sha256-mismatch": "bold red
 
 
 @app.callback()
-def list_weights(ctx: typer.Context) -> None:
-    """List every manifest entry with its status (sha256 verified on each call)."""
+def list_weights(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries and their status as JSON.")] = False,
+) -> None:
+    """List every manifest entry with its status (sha256 verified on each call); exit 1 if any is not ok."""
     if ctx.invoked_subcommand is not None:
+        return
+    rows = weights.status()
+    if as_json:
+        payload = [{**asdict(item), "status": state, "path": str(path) if path else None} for item, state, path in rows]
+        typer.echo(json.dumps(payload, indent=2))
+        if any(state != "ok" for _, state, _ in rows):
+            raise typer.Exit(1)
         return
     table = Table(title=f"Weights (manifest in {weights.repo_weights_dir()})")
     for col in ("name", "kind", "status", "trained on", "licence", "where / how to get"):
         table.add_column(col, overflow="fold")
     bad = 0
-    for item, state, path in weights.status():
+    for item, state, path in rows:
         style = _STATE_STYLE.get(state, "")
         where = str(path) if path else weights.missing_hint(item)
         bad += state != "ok"

@@ -124,6 +124,10 @@ def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXEL
             try:
                 img = Image.open(io.BytesIO(data))
             except UnidentifiedImageError as e:
+                if _has_image_signature(data):
+                    raise ImageError(
+                        path, "corrupt", "corrupt image: the header says image but it cannot be parsed"
+                    ) from e
                 raise ImageError(path, "not-an-image", _not_image_reason(data)) from e
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
                 raise ImageError(path, "too-large", f"declared size is a possible decompression bomb ({e})") from e
@@ -186,6 +190,15 @@ def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXEL
         xmp=xmp if isinstance(xmp, bytes) else None,
         info=info,
     )
+
+
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+
+
+def _has_image_signature(data: bytes) -> bool:
+    """True when the first bytes are a known image format's magic number."""
+    bmp = data[:2] == b"BM" and data[6:10] == b"\x00\x00\x00\x00"  # BMP: two reserved zero words
+    return data.startswith(_SIGNATURES) or bmp or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
 def _not_image_reason(data: bytes) -> str:

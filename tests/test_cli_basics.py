@@ -1,0 +1,86 @@
+"""The console script: version, help, one-line errors without tracebacks, --debug, device errors, weights listing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from privscan.device import resolve_device
+from privscan.errors import DeviceError
+
+PRIVSCAN = [sys.executable, "-m", "privscan"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PRIVSCAN, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == "privscan 0.1.0"
+    out = run("--help").stdout
+    for command in ("audit", "redact", "train", "evaluate", "attributes", "weights"):
+        assert command in out
+    train_help = run("train", "--help").stdout
+    assert "drag" in train_help and "privobfnet" in train_help
+
+
+def test_user_error_is_one_line_without_traceback():
+    result = run("attributes", "--no-such-option")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_privscan_error_one_line_and_debug_traceback(tmp_path):
+    """A PrivscanError raised inside a command prints one `error:` line (exit 2); --debug shows the traceback."""
+    missing = tmp_path / "no-such-profile.tsv"
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "from privscan import vocab\n"
+        "from privscan.cli.app import app, main\n\n\n"
+        "@app.command('probe')\n"
+        "def probe() -> None:\n"
+        f"    vocab.profile_vector(path={str(missing)!r})\n\n\n"
+        "main()\n"
+    )
+    plain = subprocess.run([sys.executable, str(script), "probe"], capture_output=True, text=True)
+    assert plain.returncode == 2
+    lines = [line for line in plain.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot read profile"), plain.stderr
+    debug = subprocess.run([sys.executable, str(script), "--debug", "probe"], capture_output=True, text=True)
+    assert debug.returncode != 0
+    assert "Traceback" in debug.stderr and "UsageError" in debug.stderr
+
+
+def test_attributes_json_lists_68_and_aliases():
+    payload = json.loads(run("attributes", "--json").stdout)
+    assert len(payload["attributes"]) == 68
+    assert payload["aliases"]["face"] == ["a9_face_complete", "a10_face_partial"]
+
+
+def test_weights_lists_mobilenet_as_ok():
+    result = run("weights", "--json")
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["mobilenet_v2_imagenet"]["status"] == "ok"
+    assert rows["mobilenet_v2_imagenet"]["sha256"].startswith("b0353104")
+
+
+def test_device_resolution():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(DeviceError, match="unknown device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="asked for CUDA"):
+            resolve_device("cuda:0")
+
+
+def test_repo_layout():
+    root = Path(__file__).resolve().parent.parent
+    for name in ("pyproject.toml", "README.md", "privscan", "weights", "tests", "examples", ".ci/run"):
+        assert (root / name).exists(), name
