@@ -1,0 +1,66 @@
+"""Options of an audit run, and which of them change results (those enter the cache key)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from privscan import vocab
+from privscan.io.decode import DEFAULT_MAX_PIXELS
+
+DEFAULT_DETECTORS: tuple[str, ...] = ("text", "faces", "people", "nudity", "metadata")
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    device: str = "auto"
+    detectors: tuple[str, ...] = DEFAULT_DETECTORS
+    ocr_engine: str = "auto"  # "auto" = the registry's measured default
+    profile_user: int | None = None
+    profile_path: Path | None = None
+    pooling: str = "max"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    batch_size: int = 8
+    workers: int = 2  # decoding threads
+    show_values: bool = False
+    recursive: bool = True
+    include_hidden: bool = False
+    drag_weights: Path | None = None
+    privobfnet_weights: Path | None = None
+    use_cache: bool = True
+    thumbnail_side: int = 320
+    private_threshold: float = 0.5  # verdict "private" from this p_private / evidence risk on
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def profile(self) -> np.ndarray:
+        return vocab.profile_vector(user=self.profile_user, path=self.profile_path)
+
+    def result_fields(self) -> dict[str, object]:
+        """Options that change an image's record (and so enter the audit cache key)."""
+        return {
+            "detectors": sorted(self.detectors),
+            "ocr_engine": self.ocr_engine,
+            "profile_sha": hashlib.sha256(self.profile().tobytes()).hexdigest()[:16],
+            "pooling": self.pooling,
+            "max_pixels": self.max_pixels,
+            "show_values": self.show_values,
+            "private_threshold": self.private_threshold,
+            "thumbnail_side": self.thumbnail_side,
+        }
+
+    def for_header(self) -> dict[str, object]:
+        """What the run header records (paths as strings, no secrets)."""
+        return {
+            "device": self.device,
+            **self.result_fields(),
+            "profile": str(self.profile_path)
+            if self.profile_path
+            else (f"user {self.profile_user}" if self.profile_user is not None else "mean of VISPR's 30 users"),
+            "batch_size": self.batch_size,
+            "workers": self.workers,
+            "drag_weights": str(self.drag_weights) if self.drag_weights else None,
+            "privobfnet_weights": str(self.privobfnet_weights) if self.privobfnet_weights else None,
+        }

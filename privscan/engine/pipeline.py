@@ -1,0 +1,159 @@
+"""The per-image analysis: every enabled detector plus DRAG and PrivObfNet (when their weights exist).
+
+Models are built once per run; images go through in batches so the classifiers run batched on the device,
+while detectors run per image. A detector that fails on one image records an error for that image and the
+run goes on. Nothing here knows about files or reports: that is `audit` (I/O) and `fusion` (records).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from privscan import __version__
+from privscan.detectors.base import Detector, DetectorResult, Finding, OcrWord
+from privscan.device import describe, resolve_device
+from privscan.engine.options import AuditOptions
+from privscan.errors import PrivscanError
+from privscan.io.decode import DecodedImage
+from privscan.models.preprocess import batch_inputs
+from privscan.report.schema import ModelInfo
+
+
+@dataclass
+class Analysis:
+    """Everything the models and detectors found in one image."""
+
+    image: DecodedImage
+    results: list[DetectorResult] = field(default_factory=list)
+    p_private: float | None = None  # DRAG, only when its weights exist
+    attribute_probs: np.ndarray | None = None  # PrivObfNet (68,), only when its weights exist
+    model_privacy_score: float | None = None  # PrivObfNet's privacy head
+    privobfnet_output: Any = None  # kept for redaction masks
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (kind, one-line message)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    @property
+    def words(self) -> list[OcrWord]:
+        return [w for r in self.results for w in r.words]
+
+    def mask(self, name: str) -> np.ndarray | None:
+        """A named pixel mask (e.g. 'person', 'text') from whichever detector produced it."""
+        for r in self.results:
+            if name in r.masks:
+                return r.masks[name]
+        return None
+
+
+class Pipeline:
+    """Loaded detectors and models, ready to analyse batches of decoded images."""
+
+    def __init__(self, options: AuditOptions) -> None:
+        from privscan.detectors.registry import build_detectors, describe_detectors
+        from privscan.engine.drag_predictor import load_drag_predictor
+        from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
+
+        self.options = options
+        self.device = resolve_device(options.device)
+        self.device_name = describe(self.device)
+        self.detectors: list[Detector] = build_detectors(
+            list(options.detectors), ocr_engine=options.ocr_engine, device=self.device
+        )
+        self._detector_info = describe_detectors(self.detectors)
+        self.drag = load_drag_predictor(self.device, options.drag_weights)
+        self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
+
+    # ---- description -------------------------------------------------------------------------------
+
+    def models_info(self) -> list[ModelInfo]:
+        infos = [
+            _predictor_info(self.drag, "drag", "classifier", "no DRAG weights: verdicts come from detector evidence"),
+            _predictor_info(
+                self.privobfnet,
+                "privobfnet",
+                "attributes",
+                "no PrivObfNet weights: attributes and privacy score come from detector evidence",
+            ),
+        ]
+        return infos + [ModelInfo(**info) for info in self._detector_info]
+
+    def config_key(self) -> str:
+        """Hash of everything that changes a record: version, detector versions, weights, options."""
+        payload = {
+            "privscan": __version__,
+            "detectors": [(d.name, d.version) for d in self.detectors],
+            "models": [(m.name, m.status, m.weights_sha256) for m in self.models_info()],
+            "options": self.options.result_fields(),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+    # ---- analysis ----------------------------------------------------------------------------------
+
+    def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
+        analyses = [Analysis(image=img) for img in images]
+        if images and (self.drag is not None or self.privobfnet is not None):
+            self._run_models(analyses)
+        for analysis in analyses:
+            for detector in self.detectors:
+                start = time.perf_counter()
+                try:
+                    result = detector.detect(analysis.image)
+                except PrivscanError as e:
+                    analysis.errors.append((f"detector:{detector.name}", e.one_line()))
+                    continue
+                except Exception as e:  # a detector bug on one odd image must not end the run
+                    analysis.errors.append((f"detector:{detector.name}", f"{type(e).__name__}: {e}"))
+                    continue
+                finally:
+                    analysis.timings[detector.name] = round(time.perf_counter() - start, 4)
+                analysis.results.append(result)
+        return analyses
+
+    def analyze(self, image: DecodedImage) -> Analysis:
+        return self.analyze_batch([image])[0]
+
+    @torch.inference_mode()
+    def _run_models(self, analyses: list[Analysis]) -> None:
+        rgbs = [a.image.rgb for a in analyses]
+        if self.drag is not None:
+            start = time.perf_counter()
+            batch = batch_inputs(rgbs, self.drag.input_size).to(self.device)
+            probs = self.drag.predict(batch)
+            for a, p in zip(analyses, probs, strict=True):
+                a.p_private = float(p)
+            _share_time(analyses, "drag", time.perf_counter() - start)
+        if self.privobfnet is not None:
+            start = time.perf_counter()
+            batch = batch_inputs(rgbs, self.privobfnet.input_size).to(self.device)
+            for a, out in zip(analyses, self.privobfnet.predict(batch), strict=True):
+                a.attribute_probs = np.asarray(out.attribute_probs, dtype=np.float64)
+                a.model_privacy_score = float(out.privacy_score)
+                a.privobfnet_output = out
+            _share_time(analyses, "privobfnet", time.perf_counter() - start)
+
+
+def _share_time(analyses: list[Analysis], name: str, seconds: float) -> None:
+    for a in analyses:
+        a.timings[name] = round(seconds / len(analyses), 4)
+
+
+def _predictor_info(predictor: Any, name: str, kind: str, missing_note: str) -> ModelInfo:
+    if predictor is None:
+        return ModelInfo(name=name, kind=kind, status="missing", note=missing_note)
+    return ModelInfo(
+        name=predictor.name,
+        kind=kind,
+        status="loaded",
+        weights_sha256=predictor.weights_sha256,
+        note=f"input {predictor.input_size}px",
+    )
