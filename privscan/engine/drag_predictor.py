@@ -1,0 +1,89 @@
+"""DRAG inference for the audit engine: p_private for a batch of images, or nothing when no weights exist.
+
+Weights come only from the weights manifest (an entry of kind "drag", sha256-checked by
+privscan.weights.verified_path) or from a checkpoint path the user names. When neither exists the engine
+gets None and says "no DRAG weights"; it never invents a probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from privscan import weights
+from privscan.errors import WeightsError
+from privscan.models.drag import PRIVATE_INDEX, Drag, drag_from_payload
+from privscan.models.preprocess import resize_square
+from privscan.train.common import load_checkpoint
+
+DEFAULT_ENTRY = "drag"
+
+
+@dataclass
+class DragPredictor:
+    """An eval-mode DRAG model on a device, with what the report header needs to name it."""
+
+    model: Drag
+    device: torch.device
+    name: str
+    weights_sha256: str
+    input_size: int
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @torch.inference_mode()
+    def predict(self, batch: torch.Tensor) -> np.ndarray:
+        """(B, 3, S, S) floats in [0, 1] -> p_private (B,) float32. Other sizes are resized to input_size."""
+        if batch.dim() != 4 or batch.shape[1] != 3:
+            raise ValueError(f"expected a (B, 3, S, S) batch, got {tuple(batch.shape)}")
+        if batch.shape[0] == 0:
+            return np.zeros(0, dtype=np.float32)
+        x = batch.to(self.device, torch.float32)
+        if tuple(x.shape[-2:]) != (self.input_size, self.input_size):
+            x = resize_square(x, self.input_size)
+        logits = self.model(x).logits.float()
+        return logits.softmax(dim=1)[:, PRIVATE_INDEX].cpu().numpy().astype(np.float32)
+
+
+def _drag_entry() -> weights.WeightEntry | None:
+    entries = [e for e in weights.load_manifest().values() if e.kind == "drag"]
+    if not entries:
+        return None
+    named = [e for e in entries if e.name == DEFAULT_ENTRY]
+    return named[0] if named else entries[-1]
+
+
+def load_drag_predictor(device: torch.device, path: Path | None = None) -> DragPredictor | None:
+    """The registered (or given) DRAG checkpoint on `device`; None when no DRAG weights are registered.
+
+    Raises WeightsError when a registered entry's file is missing or its sha256 differs, or when a given
+    file is not a DRAG checkpoint.
+    """
+    if path is not None:
+        file = Path(path).expanduser()
+        name = file.stem
+        if not file.is_file():
+            raise WeightsError(f"DRAG checkpoint not found: {file}")
+    else:
+        entry = _drag_entry()
+        if entry is None:
+            return None
+        file = weights.verified_path(entry.name)
+        name = entry.name
+    payload = load_checkpoint(file)
+    try:
+        model = drag_from_payload(payload)
+    except (ValueError, KeyError, RuntimeError) as e:
+        raise WeightsError(f"{file} is not a usable DRAG checkpoint: {e}") from e
+    config = {**payload["config"], "classes": list(payload.get("classes", [])), "epoch": payload.get("epoch")}
+    return DragPredictor(
+        model=model.to(device).eval(),
+        device=device,
+        name=name,
+        weights_sha256=weights.sha256_file(file),
+        input_size=int(model.config.input_size),
+        config=config,
+    )

@@ -1,0 +1,79 @@
+"""DRAG's region losses (paper eq. 3) and the CGL pretraining loss, vectorised over batch, regions and positions.
+
+For region maps Fw (B, N, h, w):
+    Dis = sum_{b,i,x,y} Fw_i(x,y)^2 * ||(x,y) - (tx_i,ty_i)||^2           (tx_i, ty_i) = argmax of Fw_i
+    Div = sum_{b,i,x,y} Fw_i(x,y)^2 * (max_{j != i} Fw_j(x,y) - mrg)^2     mrg = mean of that image's Fw
+both divided by B * N * h * w. Dis makes each region compact around its peak; Div pushes regions apart.
+Coordinates are feature-grid cells (row, column), as in the paper. mrg is a margin: it is treated as a
+constant (no gradient flows through it), like the MA-CNN margin DRAG takes it from.
+The authors' public code loops over images, regions and positions in Python; here the peak, the grid and
+the "largest other region" are tensors. tests/drag_reference.py holds the plain-loop reference.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+
+def peak_coordinates(maps: torch.Tensor) -> torch.Tensor:
+    """(B, N, h, w) -> (B, N, 2) float (row, col) of each map's maximum (first one on ties)."""
+    b, n, h, w = maps.shape
+    flat_index = maps.reshape(b, n, h * w).argmax(dim=-1)
+    return torch.stack([flat_index // w, flat_index % w], dim=-1).to(maps.dtype)
+
+
+def _grid(h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    rows = torch.arange(h, device=device, dtype=dtype).view(h, 1).expand(h, w)
+    cols = torch.arange(w, device=device, dtype=dtype).view(1, w).expand(h, w)
+    return torch.stack([rows, cols], dim=-1)  # (h, w, 2)
+
+
+def dis_loss(maps: torch.Tensor) -> torch.Tensor:
+    """Compactness: squared map values weighted by squared distance to the map's own peak."""
+    maps = maps.float()
+    b, n, h, w = maps.shape
+    peaks = peak_coordinates(maps).detach()  # argmax has no gradient anyway
+    grid = _grid(h, w, maps.device, maps.dtype)
+    dist2 = ((grid.view(1, 1, h, w, 2) - peaks.view(b, n, 1, 1, 2)) ** 2).sum(dim=-1)
+    return (maps.pow(2) * dist2).mean()
+
+
+def largest_other(maps: torch.Tensor) -> torch.Tensor:
+    """For every region i and position: max over regions j != i of Fw_j there. (B, N, h, w)."""
+    if maps.shape[1] < 2:
+        raise ValueError("Div needs at least two regions")
+    top2 = maps.topk(2, dim=1)
+    first, second = top2.values[:, :1], top2.values[:, 1:2]
+    is_argmax = torch.arange(maps.shape[1], device=maps.device).view(1, -1, 1, 1) == top2.indices[:, :1]
+    return torch.where(is_argmax, second, first)
+
+
+def div_loss(maps: torch.Tensor) -> torch.Tensor:
+    """Diversity: a region's squared value where other regions are strong (above the mean margin)."""
+    maps = maps.float()
+    margin = maps.mean(dim=(1, 2, 3), keepdim=True).detach()
+    return (maps.pow(2) * (largest_other(maps) - margin).pow(2)).mean()
+
+
+def dis_div_loss(maps: torch.Tensor, div_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(Dis + div_weight * Div, Dis, Div) on the region maps."""
+    dis, div = dis_loss(maps), div_loss(maps)
+    return dis + div_weight * div, dis, div
+
+
+def grouping_targets_weights(targets: torch.Tensor) -> torch.Tensor:
+    """Per-entry BCE weights for one-hot (N, C) groupings: positives (N-1)/N, negatives 1/N.
+
+    Each channel belongs to one of N groups, so only 1/N of the entries are positive; these weights give the
+    positive and negative entries equal total influence.
+    """
+    n = targets.shape[-2]
+    return torch.where(targets > 0.5, (n - 1) / n, 1.0 / n)
+
+
+def grouping_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Weighted BCE of CGL logits (B, N, C) against the K-means one-hot grouping (N, C)."""
+    targets = targets.to(logits.dtype).expand_as(logits)
+    weights = grouping_targets_weights(targets)
+    return F.binary_cross_entropy_with_logits(logits.float(), targets.float(), weight=weights.float())
