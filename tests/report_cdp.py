@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -50,23 +51,38 @@ class CdpError(RuntimeError):
     pass
 
 
+def _high_fd_pipe() -> tuple[int, int]:
+    """A pipe whose ends are numbered 10 or more, so moving them to 3 and 4 cannot clobber one another."""
+    r, w = os.pipe()
+    high = []
+    for fd in (r, w):
+        high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+        os.close(fd)
+    return high[0], high[1]
+
+
 class Browser:
     """One headless Chromium with one page; events are kept in `events` (method, params) as they come."""
 
     def __init__(self, executable: str, *, width: int = 1280, height: int = 900, timeout: float = 30.0) -> None:
         self.timeout = timeout
-        self._profile = tempfile.mkdtemp(prefix="privscan-chromium-")
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
-        # chromium reads commands on fd 3 and writes replies on fd 4: a shell moves our pipe ends there
+        self._tmp = Path(tempfile.mkdtemp(prefix="privscan-chromium-"))
+        self._profile = self._tmp / "profile"
+        self._profile.mkdir()
+        # stderr to a file, not a pipe: chromium logs a lot and an undrained pipe would block it
+        self._log = (self._tmp / "stderr.log").open("wb")
+        to_browser_r, self._to_browser = _high_fd_pipe()
+        self._from_browser, from_browser_w = _high_fd_pipe()
+        # chromium reads commands on fd 3 and writes replies on fd 4: bash moves our pipe ends there
+        # (bash, not sh: dash only redirects single-digit descriptors)
         script = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
         args = [*FLAGS, f"--user-data-dir={self._profile}", f"--window-size={width},{height}", "about:blank"]
         self.proc = subprocess.Popen(
-            ["/bin/sh", "-c", script, executable, *args],
+            [shutil.which("bash") or "/bin/bash", "-c", script, executable, *args],
             pass_fds=(to_browser_r, from_browser_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -80,7 +96,7 @@ class Browser:
         self.session: str | None = None
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page.enable", "Runtime.enable", "Network.enable"):
+        for domain in ("Page.enable", "Runtime.enable", "Network.enable", "Log.enable"):
             self.call(domain)
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
@@ -120,7 +136,11 @@ class Browser:
         msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params}
         if session:
             msg["sessionId"] = session
-        os.write(self._to_browser, json.dumps(msg).encode("utf-8") + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(msg).encode("utf-8") + b"\0")
+        except BrokenPipeError as e:
+            self.proc.wait(timeout=10)
+            raise CdpError(f"{method}: chromium is gone (exit code {self.proc.poll()}){self._stderr()}") from e
         return msg_id
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
@@ -130,12 +150,18 @@ class Browser:
             while msg_id not in self._replies:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None:
-                    raise CdpError(f"{method}: no reply from chromium (exit code {self.proc.poll()})")
+                    raise CdpError(f"{method}: no reply from chromium (exit code {self.proc.poll()}){self._stderr()}")
                 self._cond.wait(min(left, 0.5))
             reply = self._replies.pop(msg_id)
         if "error" in reply:
             raise CdpError(f"{method}: {reply['error']}")
         return reply.get("result", {})
+
+    def _stderr(self) -> str:
+        if self.proc.poll() is None:
+            return ""
+        log = (self._tmp / "stderr.log").read_bytes().decode("utf-8", "replace").strip()
+        return ": " + log[-800:]
 
     def wait_event(self, method: str, timeout: float | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + (timeout or self.timeout)
@@ -153,9 +179,10 @@ class Browser:
     # ---- page helpers -----------------------------------------------------------------------------
 
     def goto(self, url: str, *, settle: float = 0.3) -> None:
-        """Navigate and wait for the load event, then a moment for handlers to run."""
+        """Navigate and wait for the load event, then a moment for handlers to run; events start afresh."""
         while not self.events.empty():
             self.events.get_nowait()
+        self.seen.clear()
         self.call("Page.navigate", url=url)
         self.wait_event("Page.loadEventFired")
         time.sleep(settle)
@@ -168,6 +195,16 @@ class Browser:
 
     def dialogs(self) -> list[dict[str, Any]]:
         return [p for name, p in self.seen if name == "Page.javascriptDialogOpening"]
+
+    def problems(self) -> list[str]:
+        """Uncaught exceptions and error/warning log entries (CSP violations land here)."""
+        out = []
+        for name, p in self.seen:
+            if name == "Runtime.exceptionThrown":
+                out.append(f"exception: {p['exceptionDetails'].get('text')}")
+            elif name == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
+                out.append(f"{p['entry']['source']}: {p['entry']['text']}")
+        return out
 
     def requests(self) -> list[str]:
         """URLs the page asked for, data: URIs left out (they are inline, not network)."""
@@ -198,14 +235,15 @@ class Browser:
                 try:
                     self._send("Browser.close", {}, session=None)
                     self.proc.wait(timeout=5)
-                except (OSError, subprocess.TimeoutExpired):
+                except (OSError, CdpError, subprocess.TimeoutExpired):
                     self.proc.kill()
                     self.proc.wait(timeout=5)
         finally:
             for fd in (self._to_browser, self._from_browser):
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            shutil.rmtree(self._profile, ignore_errors=True)
+            self._log.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> Browser:
         return self

@@ -198,6 +198,11 @@ def build_sample_audit(directory: Path, *, show_values: bool = False) -> SampleA
         _attribute("a29_ausweis", [_text_evidence(by_kind["id_number"], 0.9, show_values)]),
         _attribute("a19_name_full", [_text_evidence(by_kind["name"], 0.88, show_values)]),
         _attribute("a24_birth_date", [_text_evidence(by_kind["birth_date"], 0.85, show_values)]),
+        # the address is drawn on two lines: one finding per line, as OCR reads them
+        _attribute(
+            "a78_address_home_complete",
+            [_text_evidence(i, 0.74, show_values) for i in idc.items if i.kind == "address"],
+        ),
         _attribute(
             "a9_face_complete",
             [
