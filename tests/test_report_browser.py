@@ -133,9 +133,7 @@ def test_filters_by_risk_group_and_name(page, sample):
     page.eval("document.querySelector('input[name=group][value=whereabouts]').click()")
     # documents or whereabouts (GPS in EXIF, address, landmark text), still in risk order
     assert visible_paths(page) == ["credit_card.png", "id_card.jpg", "letter.jpg", "chelsea_gps.jpg", XSS_NAME]
-    page.eval(
-        "const s = document.getElementById('search'); s.value = 'LETTER'; s.dispatchEvent(new Event('input'))"
-    )
+    page.eval("const s = document.getElementById('search'); s.value = 'LETTER'; s.dispatchEvent(new Event('input'))")
     assert visible_paths(page) == ["letter.jpg"]
     assert js(page, "document.getElementById('shown').textContent") == "showing 1 of 8"
 
@@ -209,4 +207,3 @@ def test_table_reads_with_javascript_off(browser, report_url, sample, artifacts_
     assert state["shown"] == ""  # proves the script really did not run
     assert "**** 6467" in state["text"]
     assert browser.dialogs() == []
-
