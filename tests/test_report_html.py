@@ -147,3 +147,12 @@ def test_write_report_html_is_atomic_and_complete(sample, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_run_details_name_models_and_timings(page):
+    models = re.search(r'<table class="models" id="models">(.*?)</table>', page, re.S).group(1)
+    assert "<td>drag</td><td>classifier</td><td>missing</td>" in models
+    assert "no DRAG weights: privscan train drag" in models
+    timings = re.search(r'<dl class="options" id="timings">(.*?)</dl>', page, re.S).group(1)
+    assert "<dt>total</dt><dd>7.00 s</dd>" in timings
+    assert "<dt>images per second</dt><dd>1.37</dd>" in timings

@@ -358,6 +358,19 @@ def _risk_histogram(records: list[ImageRecord]) -> ChartView:
     return chart
 
 
+def _timings(timings: Mapping[str, float]) -> list[tuple[str, str]]:
+    """'total_s' -> ('total', '7.00 s'); keys without a unit suffix keep their plain number."""
+    out = []
+    for key, value in timings.items():
+        if key.endswith("_s") and not key.endswith("_per_s"):
+            out.append((key[:-2], f"{value:.2f} s"))
+        elif key.endswith("_per_s"):
+            out.append((key[:-6] + " per second", f"{value:.2f}"))
+        else:
+            out.append((key, f"{value:.2f}"))
+    return out
+
+
 def _model_rows(models: list[ModelInfo]) -> list[ModelInfo]:
     order = {"loaded": 0, "failed": 1, "missing": 2, "disabled": 3}
     return sorted(models, key=lambda m: order.get(m.status, 9))
@@ -416,6 +429,7 @@ def render_html(report: Report, *, thumbnails: Mapping[str, bytes] | None = None
             rows=rows,
             options=options,
             models=_model_rows(header.models),
+        timings=_timings(header.timings),
             group_filters=[(slug(g), g, GROUP_COLOURS.get(g, "#6b7280")) for g in present_groups],
             level_filters=[(lvl, summary.risk_levels.get(lvl, 0)) for lvl in RISK_LEVELS],
             group_colours={slug(g): c for g, c in GROUP_COLOURS.items()},
