@@ -258,3 +258,15 @@ def test_write_clean_refuses_existing_unless_overwrite(tmp_path):
     assert target.read_bytes() == b"old"
     write_clean(target, b"new", overwrite=True)
     assert target.read_bytes() == b"new"
+
+
+def test_face_box_becomes_the_ellipse_through_its_corners():
+    from privscan.masks.regions import ellipse_around
+
+    face = Region(Box(100, 100, 200, 240))
+    ring = ellipse_around(face)
+    assert ring.shape == "ellipse"
+    mask = np.zeros((400, 400), dtype=bool)
+    paint_region(mask, ring, margin=0.0, min_margin_px=0)
+    assert mask[100:240, 100:200].all()  # the whole detector box, corners included
+    assert not mask[100, 80] and mask[170, 85]  # outside the box only where the ellipse bulges (mid-sides)

@@ -42,11 +42,19 @@ from privscan.io.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_bytes, r
 from privscan.io.discover import discover
 from privscan.masks.mask_types import MaskType, mask_type
 from privscan.masks.obfuscate import DEFAULT_COLOR, DEFAULT_STYLE, STYLES, obscure
-from privscan.masks.regions import DEFAULT_MARGIN, grow_components, mask_bbox, regions_mask
+from privscan.masks.regions import (
+    DEFAULT_MARGIN,
+    MASK_THRESHOLD,
+    ellipse_around,
+    grow_components,
+    mask_bbox,
+    regions_mask,
+)
 from privscan.report.masking import mask_value
 from privscan.report.schema import ImageRecord, RegionModel
 
 REDACTED_DIRNAME = "redacted"
+PERSON = "person"  # sidecar label of a person-segmentation item (VISPR has no "person" attribute)
 SIDECAR_PREFIX = "privscan-redact-"
 #: PrivObfNet masks are used for attributes the model scores at least this likely present
 DEFAULT_MODEL_THRESHOLD = 0.5
@@ -65,12 +73,21 @@ _DOCUMENTS = (
 )
 
 
-def detectors_for(hide: Iterable[str]) -> tuple[str, ...]:
-    """The detectors whose findings can locate these attributes (metadata needs none: it is always dropped).
+def person_level(hide: Iterable[str]) -> list[str]:
+    """Hidden attributes read off a whole person (Human mask type, not the face, not nudity).
 
-    Text-type attributes and documents are found in OCR text; faces by the face detector; nudity by the
-    nudity detector; the other attributes read off a person (Human mask type) by the people detector's
-    person segmentation.
+    No detector names these (VISPR's age, gender, race, clothing, relationships ...); what shows them is
+    the person, so they hide the person segmentation.
+    """
+    return [a for a in hide if mask_type(a) == MaskType.HUMAN and a not in _FACE and a not in _NUDITY]
+
+
+def detectors_for(hide: Iterable[str]) -> tuple[str, ...]:
+    """The detectors whose findings or masks locate these attributes (metadata needs none: it is always dropped).
+
+    Text-type attributes and documents are found in OCR text; faces by the face detector; person-level
+    attributes by the people detector's segmentation; nudity by the nudity detector, whose image-level
+    finding is narrowed to the person segmentation (so it needs the people detector too).
     """
     needed: set[str] = set()
     for attr in hide:
@@ -78,7 +95,7 @@ def detectors_for(hide: Iterable[str]) -> tuple[str, ...]:
         if attr in _FACE:
             needed.add("faces")
         elif attr in _NUDITY:
-            needed.add("nudity")
+            needed.update(("nudity", "people"))
         elif kind == MaskType.TEXT or attr in _DOCUMENTS:
             needed.add("text")
         elif kind == MaskType.HUMAN:
@@ -130,18 +147,22 @@ class HiddenItem:
     kind: str | None = None
     value_masked: str | None = None
     regions: list[dict[str, object]] = field(default_factory=list)
+    covers: list[str] = field(default_factory=list)  # for PERSON: the hidden attributes a person mask stands for
 
     def as_dict(self) -> dict[str, object]:
-        attr = vocab.by_id()[self.attribute]
-        return {
+        attr = vocab.by_id().get(self.attribute)
+        out: dict[str, object] = {
             "attribute": self.attribute,
-            "name": attr.name,
+            "name": attr.name if attr else "Person (segmentation)",
             "source": self.source,
             "score": round(float(self.score), 4),
             "kind": self.kind,
             "value_masked": self.value_masked,
             "regions": self.regions,
         }
+        if self.covers:
+            out["covers"] = self.covers
+        return out
 
 
 @dataclass
@@ -295,6 +316,35 @@ class _Found:
     notes: list[str] = field(default_factory=list)
 
 
+def _person_items(person: np.ndarray | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
+    """One item per connected person blob of the soft mask, drawn from the mask inside the blob's box."""
+    if person is None or not attrs:
+        return []
+    import cv2
+
+    binary = (person >= MASK_THRESHOLD).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    items = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < 16:  # specks of segmentation noise
+            continue
+        score = float(person[labels == label].max())
+        item = HiddenItem(attribute=PERSON, source=source, score=score, kind="person", covers=list(attrs))
+        items.append((item, [Region(box=Box(x, y, x + w, y + h), shape="mask", mask="person")]))
+    return items
+
+
+def _narrow_to_person(attribute: str, regions: list[Region]) -> list[Region]:
+    """Nudity findings cover the whole frame (open_nsfw does not localise): narrow them to the person mask.
+
+    paint_region falls back to the box, i.e. the whole frame, when no person mask exists.
+    """
+    if attribute not in _NUDITY:
+        return regions
+    return [Region(box=r.box, shape="mask", mask="person") if r.shape == "box" else r for r in regions]
+
+
 class _LiveFinder:
     """Regions from the detectors (and PrivObfNet masks), loaded once for the run."""
 
@@ -324,6 +374,7 @@ class _LiveFinder:
         self.pipeline.drag = None  # DRAG's image-level verdict locates nothing: skip it
         self.privobfnet = self.pipeline.privobfnet
         self.hide = set(hide)
+        self.person_attrs = person_level(hide)
 
     def find(self, image: DecodedImage, record: ImageRecord | None = None) -> _Found:
         analysis = self.pipeline.analyze(image)
@@ -335,7 +386,8 @@ class _LiveFinder:
             found.named.update(result.masks)
         for finding in analysis.findings:
             if finding.attribute in self.hide and finding.regions:
-                found.items.append((_item(finding), list(finding.regions)))
+                found.items.append((_item(finding), _narrow_to_person(finding.attribute, list(finding.regions))))
+        found.items += _person_items(analysis.mask("person"), self.person_attrs, "people:segmentation")
         out = analysis.privobfnet_output
         if self.privobfnet is not None and out is not None:
             probs = np.asarray(out.attribute_probs)
@@ -415,12 +467,13 @@ class _ReportFinder:
         if (record.width, record.height) != (image.width, image.height):
             raise ImageError(image.path, "not-in-report", "its size differs from the report's record")
         found = _Found()
-        wants_person_mask = False
+        person_attrs = person_level(self.options.hide)
+        wants_person_mask = bool(person_attrs)
         for attr in record.attributes:
             if attr.id not in self.hide:
                 continue
             for ev in attr.evidence:
-                regions = [_region_from_model(r) for r in ev.regions]
+                regions = _narrow_to_person(attr.id, [_region_from_model(r) for r in ev.regions])
                 if not regions:
                     if ev.source == "privobfnet":
                         found.notes.append(
@@ -436,7 +489,8 @@ class _ReportFinder:
             person = self._person_mask(image)
             if person is not None:
                 found.named["person"] = person
-            else:
+                found.items += _person_items(person, person_attrs, "people:segmentation (recomputed)")
+            elif self._people_error:
                 found.notes.append(f"person mask not recomputed ({self._people_error}): filled the person boxes")
         return found
 
@@ -516,6 +570,8 @@ def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[np.n
     mask = np.zeros(hw, dtype=bool)
     hidden: list[HiddenItem] = []
     for item, regions in found.items:
+        if item.attribute in _FACE:  # face boxes become the ellipse through their corners
+            regions = [ellipse_around(r) for r in regions]
         part, painted = regions_mask(regions, hw, margin=margin, named_masks=found.named)
         if not painted:
             continue

@@ -48,6 +48,21 @@ class PaintedRegion:
         return out
 
 
+def ellipse_around(region: Region) -> Region:
+    """A box region as the ellipse through its four corners (semi-axes x sqrt 2), for faces.
+
+    Face detectors box the face from brows to chin; the ellipse through the box's corners also covers the
+    forehead, jaw line and ears around it while leaving the corners of a square fill out, so the result
+    looks like a face mask rather than a black square and hides more of the head, not less.
+    """
+    if region.shape != "box":
+        return region
+    b = region.box
+    cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+    hw, hh = b.width / 2 * math.sqrt(2), b.height / 2 * math.sqrt(2)
+    return Region(box=Box(cx - hw, cy - hh, cx + hw, cy + hh), shape="ellipse")
+
+
 def margin_pixels(box: Box, margin: float, *, min_px: float = MIN_MARGIN_PX) -> float:
     """The margin in pixels for a region of this size: `margin` x its smaller side, at least `min_px`."""
     if margin < 0:
