@@ -181,6 +181,7 @@ class FileResult:
     masked_fraction: float = 0.0
     metadata_removed: list[str] = field(default_factory=list)
     written: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -202,6 +203,7 @@ class FileResult:
             "written": self.written,
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
+            "timings": self.timings,
         }
         if self.error:
             out["error"] = {"kind": self.error_kind, "message": self.error}
@@ -523,29 +525,36 @@ class _ReportFinder:
 def _redact_file(job: _Job, finder: _LiveFinder | _ReportFinder, options: RedactOptions) -> FileResult:
     start = time.perf_counter()
     result = FileResult(path=job.path, output=job.output, status="error")
+    clock = _Stopwatch(result.timings)
     try:
         data = read_bytes(job.path)
         result.input_sha256 = sha256_bytes(data)
-        image = decode_bytes(job.path, data, max_pixels=options.max_pixels)
+        image = _decode(job.path, data, options.max_pixels)
         result.width, result.height = image.width, image.height
         settings = plan_output(data, image)
+        clock.lap("decode")
         record = finder.record_for(result.input_sha256) if isinstance(finder, _ReportFinder) else None
         found = finder.find(image, record)
+        clock.lap("detect")
         mask, hidden = _build_mask(image, found, options.margin)
         result.hidden = hidden
         result.notes = list(found.notes) + list(settings.notes)
         result.masked_fraction = float(mask.mean())
         result.metadata_removed = find_metadata(data)
         result.written = settings.describe()
+        clock.lap("mask")
         if options.dry_run:
             result.status = "dry-run"
             return result
         pixels = obscure(image.rgb, mask, options.style, color=options.color)
+        clock.lap("obscure")
         encoded = encode_clean(pixels, settings, opaque=mask)
         leftover = find_metadata(encoded)
         if leftover:  # never expected: the encoder is given no metadata; refuse rather than leak
             raise ImageError(job.path, "metadata", f"the clean copy still holds {', '.join(leftover)}; not written")
+        clock.lap("encode")
         write_clean(job.output, encoded, overwrite=options.overwrite)
+        clock.lap("write")
         result.output_sha256 = sha256_bytes(encoded)
         result.status = "redacted" if mask.any() else "clean-copy"
         return result
@@ -563,6 +572,29 @@ def _redact_file(job: _Job, finder: _LiveFinder | _ReportFinder, options: Redact
         return result
     finally:
         result.seconds = time.perf_counter() - start
+
+
+def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
+    """decode_bytes, with any decoder failure (e.g. a JPEG cut inside its header) as a corrupt-file error."""
+    try:
+        return decode_bytes(path, data, max_pixels=max_pixels)
+    except ImageError:
+        raise
+    except Exception as e:
+        raise ImageError(path, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e
+
+
+class _Stopwatch:
+    """Seconds per stage into a dict (decode, detect, mask, obscure, encode, write)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.last, 4)
+        self.last = now
 
 
 def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[np.ndarray, list[HiddenItem]]:

@@ -20,7 +20,9 @@ TIFF; animations and multi-page files keep their first frame only (the others we
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,6 +360,18 @@ def find_metadata(data: bytes) -> list[str]:
     return found
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_clean(path: Path, data: bytes, *, overwrite: bool = False) -> None:
-    """Write atomically; refuses an existing file (OutputExistsError) unless `overwrite`."""
+    """Write atomically; refuses an existing file (OutputExistsError) unless `overwrite`.
+
+    The copy gets the permissions a normally created file would (0666 minus the umask), not the private
+    0600 of the temporary file it was written through: it is meant to be shared.
+    """
     atomic_write_bytes(path, data, exclusive=not overwrite)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~_umask())
