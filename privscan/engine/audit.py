@@ -207,15 +207,19 @@ def run_audit(
     formats: tuple[str, ...] = ("json", "html"),
     on_start: Callable[[int], None] | None = None,
     on_record: Callable[[ImageRecord], None] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> AuditResult:
-    """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`)."""
+    """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`).
+
+    `pipeline` lets a caller that audits repeatedly (tests, a long-lived service) load the models once.
+    """
     from privscan.report.html import write_report_html
     from privscan.report.jsonl import RecordWriter, write_report_json
 
     start = time.perf_counter()
     files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
     out_dir.mkdir(parents=True, exist_ok=True)
-    auditor = Auditor(options, out_dir)
+    auditor = Auditor(options, out_dir, pipeline=pipeline)
     header = auditor.header(paths)
     setup_seconds = time.perf_counter() - start
     if on_start is not None:
