@@ -37,6 +37,8 @@ def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
 # kind -> VISPR attribute ids it reveals
 KIND_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "name": ("a19_name_full",),
+    "name_first": ("a20_name_first",),
+    "name_last": ("a21_name_last",),
     "card": ("a30_credit_card",),
     "email": ("a90_email",),
     "phone": ("a49_phone",),
@@ -243,3 +245,95 @@ def exif_bytes(
         g[3] = "E" if lon >= 0 else "W"
         g[4] = dms(lon)
     return exif.tobytes()
+
+
+def _iban_de(rng: random.Random) -> str:
+    """A German-format IBAN with valid ISO 13616 check digits (bank code of the well-known example IBAN)."""
+    bban = "37040044" + f"{rng.randint(0, 10**10 - 1):010d}"
+    numeric = int(bban + "1314" + "00")  # D=13, E=14, check digits 00
+    check = 98 - numeric % 97
+    return f"DE{check:02d}{bban}"
+
+
+def _grouped(text: str, n: int = 4) -> str:
+    return " ".join(text[i : i + n] for i in range(0, len(text), n))
+
+
+def _mrz_digit(field_: str) -> str:
+    values = {c: i for i, c in enumerate("0123456789")}
+    values.update({chr(ord("A") + i): 10 + i for i in range(26)})
+    values["<"] = 0
+    return str(sum(values[c] * (7, 3, 1)[i % 3] for i, c in enumerate(field_)) % 10)
+
+
+def passport(seed: int = 0, size: tuple[int, int] = (1400, 900)) -> SynthImage:
+    """A fake passport data page: surname, given names, birth date, passport number, and the ICAO MRZ."""
+    rng = random.Random(seed)
+    c = _Canvas(size, (244, 240, 228))
+    w, h = size
+    s = max(18, h // 26)
+    given, surname = rng.choice(FAKE_NAMES).split()
+    number = f"X{rng.randint(10_000_000, 99_999_999)}"
+    dob = (rng.randint(1950, 1999), rng.randint(1, 12), rng.randint(1, 28))
+    c.text((w * 0.04, h * 0.04), "PASSPORT - REPUBLIC OF NOWHERE", int(s * 1.2), bold=True, fill=(60, 30, 90))
+    c.draw.rectangle([int(w * 0.04), int(h * 0.16), int(w * 0.26), int(h * 0.62)], outline=(120, 120, 120), width=3)
+    x = w * 0.3
+    c.labelled(x, h * 0.16, "Passport No:", number, "passport", s)
+    c.labelled(x, h * 0.26, "Surname:", surname.upper(), "name_last", s)
+    c.labelled(x, h * 0.36, "Given names:", given.upper(), "name_first", s)
+    c.labelled(x, h * 0.46, "Date of birth:", f"{dob[2]:02d}/{dob[1]:02d}/{dob[0]}", "birth_date", s)
+    line1 = f"P<NWH{surname.upper()}<<{given.upper()}".ljust(44, "<")[:44]
+    doc = number.ljust(9, "<")
+    birth = f"{dob[0] % 100:02d}{dob[1]:02d}{dob[2]:02d}"
+    line2 = (doc + _mrz_digit(doc) + "NWH" + birth + _mrz_digit(birth) + "M300101" + "2").ljust(43, "<") + "0"
+    mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+    mrz_font = ImageFont.truetype(mono, int(s * 1.05)) if Path(mono).is_file() else font(int(s * 1.05))
+    for i, line in enumerate((line1, line2)):
+        xy = (w * 0.04, h * 0.74 + i * s * 1.8)
+        c.draw.text(xy, line, font=mrz_font, fill=(20, 20, 20))
+        if i == 1:
+            x0, y0, x1, y1 = c.draw.textbbox(xy, line, font=mrz_font)
+            c.items.append(TruthItem("passport", line, Box(float(x0), float(y0), float(x1), float(y1))))
+    return c.done()
+
+
+def account_page(seed: int = 0, size: tuple[int, int] = (1240, 900)) -> SynthImage:
+    """A fake online-banking page: account holder, IBAN, login username and a social handle."""
+    rng = random.Random(seed)
+    c = _Canvas(size, (250, 250, 252))
+    w, h = size
+    s = max(18, w // 42)
+    name = rng.choice(FAKE_NAMES)
+    first, last = name.lower().split()
+    c.text((w * 0.06, h * 0.05), "NOWHERE BANK - ONLINE BANKING", int(s * 1.1), bold=True, fill=(30, 70, 140))
+    c.labelled(w * 0.06, h * 0.2, "Account holder:", name, "name", s)
+    c.labelled(w * 0.06, h * 0.32, "IBAN:", _grouped(_iban_de(rng)), "iban", s)
+    c.labelled(w * 0.06, h * 0.44, "Username:", f"{first[0]}{last}{rng.randint(10, 99)}", "username", s)
+    c.labelled(w * 0.06, h * 0.56, "Follow us:", f"@{first}_{last[:4]}{rng.randint(1, 9)}", "username", s)
+    c.text((w * 0.06, h * 0.72), "Never share your password with anyone.", s, fill=(90, 90, 90))
+    return c.done()
+
+
+def exif_with_thumbnail(thumbnail_jpeg: bytes, *, make: str = "Nowhere Optics") -> bytes:
+    """A little-endian EXIF block (for Image.save(exif=...)) whose IFD1 holds a JPEG thumbnail.
+
+    Pillow writes no IFD1, so the TIFF structure is laid out here: header, IFD0 with Make, IFD1 with
+    JPEGInterchangeFormat/Length, then the strings and the thumbnail bytes."""
+    import struct
+
+    make_bytes = make.encode("ascii") + b"\x00"
+    ifd0_at = 8
+    ifd0_size = 2 + 12 + 4
+    ifd1_at = ifd0_at + ifd0_size
+    ifd1_size = 2 + 3 * 12 + 4
+    make_at = ifd1_at + ifd1_size
+    thumb_at = make_at + len(make_bytes)
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd0_at))
+    out += struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make_bytes), make_at) + struct.pack("<I", ifd1_at)
+    out += struct.pack("<H", 3)
+    out += struct.pack("<HHIHH", 0x0103, 3, 1, 6, 0)  # Compression = 6 (JPEG)
+    out += struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+    out += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail_jpeg))
+    out += struct.pack("<I", 0)
+    out += make_bytes + thumbnail_jpeg
+    return b"Exif\x00\x00" + bytes(out)

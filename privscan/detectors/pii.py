@@ -595,7 +595,8 @@ class PiiRecogniser:
             # 1. labelled names: "Name: ...", "Surname: ...", "Mr ..."
             for pattern, kind in _NAME_LABELS:
                 for lm in pattern.finditer(ln.text):
-                    run = [t for t in tokens if t[0] >= lm.end()]
+                    after = ln.text[lm.end() :]  # the value may be glued to the label ("Surname:DOE")
+                    run = [(lm.end() + t.start(), lm.end() + t.end(), t.group(0)) for t in re.finditer(r"\S+", after)]
                     picked = []
                     for s, _e, tok in run[:4]:
                         clean = tok.strip(",.;")

@@ -16,6 +16,7 @@ import contextlib
 import io
 import re
 import struct
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -399,10 +400,14 @@ def read_metadata(exif: bytes | None, xmp: bytes | None, info: dict[str, object]
     """Every fact in an image's EXIF block, XMP packet and PNG text chunks; never raises."""
     read = MetadataRead()
     if exif:
-        try:
-            read_exif(exif, read)
-        except (Exception, struct.error) as e:  # belt and braces: read_exif guards each field already
-            read.warnings.append(f"EXIF unreadable ({type(e).__name__})")
+        with warnings.catch_warnings(record=True) as caught:  # Pillow warns on corrupt tags: keep them here
+            warnings.simplefilter("always")
+            try:
+                read_exif(exif, read)
+            except (Exception, struct.error) as e:  # belt and braces: read_exif guards each field already
+                read.warnings.append(f"EXIF unreadable ({type(e).__name__})")
+        for message in dict.fromkeys(f"EXIF: {w.message}"[:200] for w in caught[:5]):
+            read.warnings.append(message)
     if xmp:
         try:
             read_xmp(xmp, read)
