@@ -80,7 +80,7 @@ def test_values_are_masked_unless_asked(sample, page, tmp_path):
 
 
 def test_rows_are_sorted_by_risk_and_errors_are_one_line_rows(sample, page):
-    paths = [html.unescape(p) for p in re.findall(r'<span class="path">([^<]*)</span>', page)]
+    paths = [html.unescape(p) for p in re.findall(r'<span class="path" title="([^"]*)">', page)]
     assert paths == [r.path for r in sort_by_risk(sample.report.images)]
     assert paths[-1] == "not_a_photo.jpg"
     failed = re.search(r'<tr class="rec failed[^>]*>(.*?)</tr>', page, re.S).group(1)
@@ -156,3 +156,16 @@ def test_run_details_name_models_and_timings(page):
     timings = re.search(r'<dl class="options" id="timings">(.*?)</dl>', page, re.S).group(1)
     assert "<dt>total</dt><dd>7.00 s</dd>" in timings
     assert "<dt>images per second</dt><dd>1.37</dd>" in timings
+
+
+def test_paths_are_shown_relative_to_their_common_folder(sample):
+    header = sample.report.header
+    records = [
+        ImageRecord(path="/home/ana/Photos/2023/beach.jpg", width=10, height=10),
+        ImageRecord(path="/home/ana/Photos/2024/trip/<img src=x>.jpg", width=10, height=10),
+    ]
+    page = render_html(Report(header=header, images=records))
+    assert '<p class="note" id="root">Paths relative to <code>/home/ana/Photos</code></p>' in page
+    assert '<span class="dir">2023/</span>beach.jpg</span>' in page
+    assert '<span class="dir">2024/trip/</span>&lt;img src=x&gt;.jpg</span>' in page
+    assert 'title="/home/ana/Photos/2023/beach.jpg"' in page

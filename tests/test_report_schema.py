@@ -276,3 +276,23 @@ def test_report_to_json_is_the_final_json(sample):
     data = json.loads(text)
     assert data["summary"]["images"] == 8
     assert [r["path"] for r in data["images"]] == [r.path for r in sample.report.images]
+
+
+def test_terminal_table_folds_metadata_on_narrow_consoles(sample):
+    wide = Console(record=True, width=160, color_system=None)
+    print_summary(sample.report, wide)
+    assert "┃ metadata" in wide.export_text()
+    narrow = Console(record=True, width=80, color_system=None)
+    print_summary(sample.report, narrow)
+    out = narrow.export_text()
+    assert "┃ metadata" not in out
+    assert "metadata: gps position" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_report_files_are_private_to_their_owner(sample, tmp_path):
+    with RecordWriter(tmp_path / "records.jsonl") as writer:
+        writer.write(sample.report.images[0])
+    write_report_json(sample.report, tmp_path / "report.json")
+    for name in ("records.jsonl", "report.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name

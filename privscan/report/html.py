@@ -101,10 +101,13 @@ class MetadataView:
 class RowView:
     index: int
     path: str
+    path_dir: str  # folder part shown, relative to the common folder of all records
+    path_name: str
     failed: bool
     level: str
     risk: str | None
     risk_source: str | None
+    risk_source_full: str | None
     group_slugs: list[str]
     details: list[str]
     sha256: str | None
@@ -112,6 +115,7 @@ class RowView:
     p_private: str | None
     p_source: str | None
     p_missing: str | None
+    p_missing_full: str | None
     thumbnail: str | None
     width: int | None
     height: int | None
@@ -218,6 +222,33 @@ def _thumbnail(record: ImageRecord, data: bytes | None, show_values: bool) -> by
     return redact_thumbnail(data, record)
 
 
+def _short(text: str | None) -> str | None:
+    """The head of a long note ("no DRAG weights: label from ..." -> "no DRAG weights"); the rest goes to a tooltip."""
+    if not text:
+        return text
+    for sep in (": ", " ("):
+        if sep in text:
+            return text.split(sep, 1)[0]
+    return text
+
+
+def common_folder(paths: list[str]) -> str:
+    """The folder all record paths share ('' when none): rows show paths relative to it."""
+    folders = [os.path.dirname(p) for p in paths if p]
+    if not folders:
+        return ""
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:  # absolute and relative paths mixed
+        return ""
+
+
+def _split_path(path: str, root: str) -> tuple[str, str]:
+    rel = path[len(root) :].lstrip("/\\") if root and path.startswith(root) else path
+    folder, sep, name = rel.replace("\\", "/").rpartition("/")
+    return (folder + sep, name) if sep else ("", rel)
+
+
 def _missing_p_reason(header: RunHeader) -> str:
     """Why no model produced p_private, from the run's model list (never a guessed number)."""
     drag = [m for m in header.models if "drag" in m.name.lower()]
@@ -229,7 +260,7 @@ def _missing_p_reason(header: RunHeader) -> str:
     return "no classifier score for this image"
 
 
-def _row(index: int, record: ImageRecord, header: RunHeader, thumbnail: bytes | None) -> RowView:
+def _row(index: int, record: ImageRecord, header: RunHeader, thumbnail: bytes | None, root: str) -> RowView:
     show = header.show_values
     attrs: list[AttributeView] = []
     weak: list[AttributeView] = []
@@ -277,22 +308,28 @@ def _row(index: int, record: ImageRecord, header: RunHeader, thumbnail: bytes | 
     else:
         risk_source = "p_private" if risk is not None else None
     group_slugs = sorted({slug(a.group) for a in present_attributes(record)})
+    p_missing = None
+    if v is None or v.p_private is None:
+        p_missing = v.note if v is not None and v.note else _missing_p_reason(header)
+    path_dir, path_name = _split_path(record.path, root)
     return RowView(
         index=index,
         path=record.path,
+        path_dir=path_dir,
+        path_name=path_name,
         failed=record.failed,
         level=risk_level(record),
         risk=_fmt_score(risk) if risk is not None else None,
-        risk_source=risk_source,
+        risk_source=_short(risk_source),
+        risk_source_full=risk_source,
         group_slugs=group_slugs,
         details=details,
         sha256=record.sha256,
         verdict_label=v.label if v is not None else "unknown",
         p_private=_fmt_score(v.p_private) if v is not None and v.p_private is not None else None,
         p_source=v.source if v is not None else None,
-        p_missing=(v.note if v is not None and v.note else _missing_p_reason(header))
-        if v is None or v.p_private is None
-        else None,
+        p_missing=_short(p_missing),
+        p_missing_full=p_missing,
         thumbnail=_data_uri(thumbnail),
         width=record.width,
         height=record.height,
@@ -413,8 +450,10 @@ def render_html(report: Report, *, thumbnails: Mapping[str, bytes] | None = None
     header = report.header
     records = sort_by_risk(report.images)
     summary = report.summary or summarize(report.images)
+    root = common_folder([r.path for r in records])
     rows = [
-        _row(i, r, header, _thumbnail(r, thumbnails.get(r.path), header.show_values)) for i, r in enumerate(records)
+        _row(i, r, header, _thumbnail(r, thumbnails.get(r.path), header.show_values), root)
+        for i, r in enumerate(records)
     ]
     order = {g: i for i, g in enumerate(groups())}
     present_groups = sorted({a.group for row in rows for a in row.attributes}, key=lambda g: (order.get(g, 99), g))
@@ -427,9 +466,10 @@ def render_html(report: Report, *, thumbnails: Mapping[str, bytes] | None = None
             header=header,
             summary=summary,
             rows=rows,
+            root=root,
             options=options,
             models=_model_rows(header.models),
-        timings=_timings(header.timings),
+            timings=_timings(header.timings),
             group_filters=[(slug(g), g, GROUP_COLOURS.get(g, "#6b7280")) for g in present_groups],
             level_filters=[(lvl, summary.risk_levels.get(lvl, 0)) for lvl in RISK_LEVELS],
             group_colours={slug(g): c for g, c in GROUP_COLOURS.items()},

@@ -54,11 +54,15 @@ class RecordWriter:
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT
         if self.append and self.path.exists():
             _drop_partial_last_line(self.path)
-            self._file = self.path.open("a", encoding="utf-8", newline="\n")
+            flags |= os.O_APPEND
         else:
-            self._file = self.path.open("w", encoding="utf-8", newline="\n")
+            flags |= os.O_TRUNC
+        # readable by the owner only, like report.json / report.html (the atomic writer's temporary files)
+        fd = os.open(self.path, flags, 0o600)
+        self._file = os.fdopen(fd, "a" if flags & os.O_APPEND else "w", encoding="utf-8", newline="\n")
 
     def write(self, record: ImageRecord) -> None:
         if self._file is None:

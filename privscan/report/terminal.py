@@ -62,19 +62,34 @@ def _metadata_cell(record: ImageRecord) -> Text:
     return Text(", ".join(kinds)) if kinds else Text("—", style="dim")
 
 
-def summary_table(report: Report, *, limit: int = 20) -> Table:
-    """The `limit` riskiest records (failed ones included at the end when room is left)."""
+#: below this console width the metadata column folds into the "found" column
+COMPACT_WIDTH = 110
+
+
+def summary_table(report: Report, *, limit: int = 20, width: int | None = None) -> Table:
+    """The `limit` riskiest records (failed ones included at the end when room is left).
+
+    `width` is the console width: narrow consoles get four columns, metadata kinds joining "found".
+    """
     records = sort_by_risk(report.images)
+    compact = width is not None and width < COMPACT_WIDTH
     table = Table(title="privscan audit", title_justify="left", show_lines=False, expand=False)
     table.add_column("risk", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("file", overflow="fold")
     table.add_column("found", overflow="fold")
-    table.add_column("metadata", overflow="fold")
+    if not compact:
+        table.add_column("metadata", overflow="fold")
     for record in records[:limit]:
-        table.add_row(
-            _risk_cell(record), _verdict_cell(record), Text(record.path), _found_cell(record), _metadata_cell(record)
-        )
+        found = _found_cell(record)
+        cells = [_risk_cell(record), _verdict_cell(record), Text(record.path), found]
+        if compact:
+            if record.metadata:
+                found.append("; metadata: ", style="dim")
+                found.append_text(_metadata_cell(record))
+        else:
+            cells.append(_metadata_cell(record))
+        table.add_row(*cells)
     if len(records) > limit:
         table.caption = f"{len(records) - limit} more in the report files"
     return table
@@ -97,5 +112,5 @@ def summary_line(report: Report | Summary) -> str:
 
 def print_summary(report: Report, console: Console, *, limit: int = 20) -> None:
     """The table, then the summary line (as plain text: it holds no markup)."""
-    console.print(summary_table(report, limit=limit))
+    console.print(summary_table(report, limit=limit, width=console.width))
     console.print(Text(summary_line(report)))
