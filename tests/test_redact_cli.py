@@ -365,3 +365,24 @@ def test_from_report_redacts_without_running_ocr(tmp_path, samples):
         ],
     )
     assert result.exit_code == 1 and "not in" in result.output
+
+
+def test_output_onto_the_original_is_refused_even_with_overwrite(tmp_path, samples):
+    src = tmp_path / "card.jpg"
+    src.write_bytes(samples["card"].data)
+    before = sha256_file(src)
+    result = runner.invoke(app, ["redact", str(src), "--hide", "card", "--out", str(tmp_path), "--overwrite"])
+    assert result.exit_code == 1 and "would replace the original" in result.output
+    assert sha256_file(src) == before
+
+
+def test_attribute_no_detector_locates_is_a_warning_and_metadata_still_goes(tmp_path, samples):
+    src = tmp_path / "faces.jpg"
+    src.write_bytes(samples["faces"].data)
+    result = runner.invoke(app, ["redact", str(src), "--hide", "a25_nationality"])
+    assert result.exit_code == 0, result.output
+    assert "no detector locates a25_nationality" in result.stderr
+    out = tmp_path / "redacted" / "faces.jpg"
+    (entry,) = _sidecar(out.parent)["files"]
+    assert entry["status"] == "clean-copy" and entry["hidden"] == [] and entry["masked_fraction"] == 0
+    assert_no_metadata(out, thumbnail=samples["faces"].thumbnail, icc=samples["faces"].icc)

@@ -642,7 +642,7 @@ def redact(
         options = RedactOptions(hide=tuple(hide), style=style, out_dir=out_dir)
     options.check()
     run = RedactRun(options=options)
-    finder: _LiveFinder | _ReportFinder
+    finder: _LiveFinder | _ReportFinder | None
     report_finder = _ReportFinder(options) if options.from_report else None
     if report_finder is not None and not paths:
         paths = report_finder.inputs()
@@ -660,18 +660,7 @@ def redact(
             raise UsageError(
                 f"{existing[0]} already exists{more}; nothing was written", hint="pass --overwrite to replace"
             )
-    if report_finder is not None:
-        finder = report_finder
-    else:
-        undetectable = [a for a in options.hide if a not in _coverable(options.hide)]
-        finder = _LiveFinder(options)
-        run.privobfnet = finder.privobfnet.name if finder.privobfnet is not None else None
-        if undetectable and finder.privobfnet is None:
-            names = ", ".join(undetectable[:6]) + (" ..." if len(undetectable) > 6 else "")
-            run.warnings.append(
-                f"no detector locates {names}; only PrivObfNet weights could (none installed): "
-                "those are not hidden, metadata is still removed"
-            )
+    finder = report_finder if report_finder is not None else (_live_finder(options, run) if jobs else None)
     if on_start is not None:
         on_start(len(jobs) + len(problems))
     sidecar_dirs: dict[Path, list[FileResult]] = {}
@@ -680,16 +669,31 @@ def redact(
         if on_file is not None:
             on_file(problem)
     for job in jobs:
+        assert finder is not None
         result = _redact_file(job, finder, options)
         run.results.append(result)
         sidecar_dirs.setdefault(job.sidecar_dir, []).append(result)
         if on_file is not None:
             on_file(result)
-    run.detectors = finder.detectors
+    run.detectors = finder.detectors if finder is not None else ()
     if not options.dry_run:
         run.sidecars = _write_sidecars(run, sidecar_dirs)
     run.seconds = time.perf_counter() - start
     return run
+
+
+def _live_finder(options: RedactOptions, run: RedactRun) -> _LiveFinder:
+    """Load the detectors (and PrivObfNet) once; warn about hidden attributes nothing can locate."""
+    finder = _LiveFinder(options)
+    run.privobfnet = finder.privobfnet.name if finder.privobfnet is not None else None
+    undetectable = [a for a in options.hide if a not in _coverable(options.hide)]
+    if undetectable and finder.privobfnet is None:
+        names = ", ".join(undetectable[:6]) + (" ..." if len(undetectable) > 6 else "")
+        run.warnings.append(
+            f"no detector locates {names}; only PrivObfNet weights could (none installed): "
+            "those are not hidden, metadata is still removed"
+        )
+    return finder
 
 
 def _coverable(hide: Sequence[str]) -> set[str]:
