@@ -66,7 +66,9 @@ def _iptc_segment() -> bytes:
     return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
 
 
-def dirty_jpeg(image: Image.Image, *, quality: int = 90, icc: bytes | None = None) -> tuple[bytes, bytes]:
+def dirty_jpeg(
+    image: Image.Image, *, quality: int = 90, icc: bytes | None = None, orientation: int | None = None
+) -> tuple[bytes, bytes]:
     """JPEG bytes with EXIF (GPS, serial, artist, thumbnail), XMP, IPTC, a comment and an ICC profile.
 
     Returns (file bytes, the embedded thumbnail's bytes) so a test can check the thumbnail is gone.
@@ -75,7 +77,7 @@ def dirty_jpeg(image: Image.Image, *, quality: int = 90, icc: bytes | None = Non
     small = image.copy()
     small.thumbnail((160, 160))
     small.save(thumb, "JPEG", quality=80)
-    exif = exif_with_thumbnail(thumb.getvalue())
+    exif = exif_with_thumbnail(thumb.getvalue(), orientation=orientation)
     buf = io.BytesIO()
     image.save(
         buf,

@@ -386,3 +386,33 @@ def test_attribute_no_detector_locates_is_a_warning_and_metadata_still_goes(tmp_
     (entry,) = _sidecar(out.parent)["files"]
     assert entry["status"] == "clean-copy" and entry["hidden"] == [] and entry["masked_fraction"] == 0
     assert_no_metadata(out, thumbnail=samples["faces"].thumbnail, icc=samples["faces"].icc)
+
+
+def test_from_report_recomputes_the_person_mask(tmp_path, samples):
+    """Reports keep no pixel-exact person masks: with --from-report, hiding persons runs the people detector
+    on that image alone (faces come from the report)."""
+    sample = samples["faces"]
+    src = tmp_path / sample.name
+    src.write_bytes(sample.data)
+    audit = runner.invoke(app, ["audit", str(src), "--detectors", "faces", "--out", str(tmp_path / "rep"), "-q"])
+    assert audit.exit_code == 0, audit.output
+    result = runner.invoke(app, ["redact", str(src), "--hide", "person", "--from-report", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "redacted" / sample.name
+    entry = _check_redaction(src, out, sample, ["face"], set(vocab.resolve_names("person")))
+    sources = {item["source"] for item in entry["hidden"]}
+    assert "face:mediapipe" in sources and "people:segmentation (recomputed)" in sources
+    assert _sidecar(out.parent)["detectors"] == ["people"]
+
+
+def test_exif_rotated_photo_is_redacted_and_written_upright(tmp_path, samples):
+    """A phone photo stored sideways with EXIF orientation 6: regions are found in the upright image, the
+    copy is written upright with no orientation tag (it has no EXIF at all) and displays the same."""
+    upright = synth.letter(0, size=(620, 877)).image
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 = turn 90 degrees clockwise to view
+    data, thumb = dirty_jpeg(stored, quality=90, icc=srgb_icc(), orientation=6)
+    sample = Sample("rotated.jpg", data, samples["letter"].truth, thumb, srgb_icc(), False)
+    src, out, _ = _redact(tmp_path, sample, "--hide", "email")
+    with Image.open(out) as im:
+        assert im.size == upright.size and 0x0112 not in im.getexif()
+    _check_redaction(src, out, sample, ["email"], set(vocab.resolve_names("email")))
