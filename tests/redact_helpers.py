@@ -118,6 +118,11 @@ def assert_no_metadata(path: Path, *, thumbnail: bytes | None = None, icc: bytes
         assert signature not in data, f"{path} still contains {signature!r}"
     if thumbnail is not None:
         assert thumbnail[2:200] not in data, f"{path} still embeds the EXIF thumbnail"
+    # A GPS IFD pointer (tag 0x8825, type LONG, count 1) in either byte order, searched in the part of the
+    # file before the pixel data (compressed pixels could hold any 8 bytes by chance).
+    header = data[: data.find(b"\xff\xda")] if data.startswith(b"\xff\xd8") else data[: data.find(b"IDAT")]
+    for gps_entry in (b"\x88\x25\x00\x04\x00\x00\x00\x01", b"\x25\x88\x04\x00\x01\x00\x00\x00"):
+        assert gps_entry not in header, f"{path} still holds a GPS IFD"
     with Image.open(path) as im:
         exif = im.getexif()
         if im.format == "TIFF":  # a TIFF's own tags are its layout: look for the metadata ones

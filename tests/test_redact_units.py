@@ -167,6 +167,10 @@ def test_jpeg_copy_drops_exif_gps_thumbnail_xmp_iptc_comment_keeps_icc_and_quali
     with Image.open(io.BytesIO(data)) as src:
         assert src.getexif().get_ifd(0x8825), "the test file must carry GPS"
         assert src.getexif()[0x013B] == SECRET_ARTIST
+    dirty = tmp_path / "dirty.jpg"
+    dirty.write_bytes(data)
+    with pytest.raises(AssertionError):  # the independent checker does see the source's metadata
+        assert_no_metadata(dirty, thumbnail=thumb, icc=icc)
     out, settings = _clean(data, "photo.jpg", tmp_path)
     assert find_metadata(out.read_bytes()) == []
     assert_no_metadata(out, thumbnail=thumb, icc=icc)
