@@ -365,6 +365,14 @@ def test_from_report_redacts_without_running_ocr(tmp_path, samples):
         ],
     )
     assert result.exit_code == 1 and "not in" in result.output
+    # No PATH: every image the report lists.
+    result = runner.invoke(
+        app,
+        ["redact", "--hide", "email", "--from-report", str(tmp_path / "rep"), "--json", "--out", str(tmp_path / "all")],
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["files"]
+    assert entry["input"] == str(src) and entry["status"] == "redacted" and (tmp_path / "all" / src.name).is_file()
 
 
 def test_output_onto_the_original_is_refused_even_with_overwrite(tmp_path, samples):

@@ -644,13 +644,26 @@ def redact(
     run = RedactRun(options=options)
     finder: _LiveFinder | _ReportFinder | None
     report_finder = _ReportFinder(options) if options.from_report else None
+    missing: list[FileResult] = []
     if report_finder is not None and not paths:
-        paths = report_finder.inputs()
-        if not paths:
+        listed = report_finder.inputs()
+        if not listed:
             raise UsageError(f"{report_finder.path} lists no readable images")
+        paths = [p for p in listed if Path(p).exists()]
+        missing = [
+            _error(Path(p), None, "unreadable", "listed in the report but not found from here (name the files)")
+            for p in listed
+            if not Path(p).exists()
+        ]
+        if not paths:
+            raise UsageError(
+                f"none of the {len(listed)} images in {report_finder.path} is found from this folder",
+                hint="run from the folder the audit ran in, or name the files",
+            )
     if not paths:
         raise UsageError("no files or folders given")
     jobs, problems = _plan_jobs(paths, options)
+    problems = missing + problems
     if not jobs and not problems:
         raise UsageError("no image files found in the given paths")
     if not options.overwrite and not options.dry_run:
