@@ -274,3 +274,15 @@ def test_face_box_becomes_the_ellipse_through_its_corners():
     paint_region(mask, ring, margin=0.0, min_margin_px=0)
     assert mask[100:240, 100:200].all()  # the whole detector box, corners included
     assert not mask[100, 80] and mask[170, 85]  # outside the box only where the ellipse bulges (mid-sides)
+
+
+def test_only_the_needed_detectors_are_asked_for():
+    from privscan import vocab
+    from privscan.engine.redact import detectors_for
+
+    assert detectors_for(vocab.resolve_names("face")) == ("faces",)  # no OCR for faces
+    assert detectors_for(vocab.resolve_names("name,card")) == ("text",)
+    assert detectors_for(["a74_address_current_complete"]) == ("text",)  # found as a home address
+    assert detectors_for(["a4_gender"]) == ("people",)
+    assert detectors_for(vocab.resolve_names("nudity")) == ("people", "nudity")
+    assert detectors_for(vocab.resolve_names("plate,signature")) == ()  # nothing locates these: a warning

@@ -61,16 +61,6 @@ DEFAULT_MODEL_THRESHOLD = 0.5
 
 _FACE = ("a9_face_complete", "a10_face_partial")
 _NUDITY = ("a12_semi_nudity", "a13_full_nudity")
-_DOCUMENTS = (
-    "a29_ausweis",
-    "a30_credit_card",
-    "a31_passport",
-    "a32_drivers_license",
-    "a33_student_id",
-    "a35_mail",
-    "a37_receipt",
-    "a38_ticket",
-)
 
 
 def person_level(hide: Iterable[str]) -> list[str]:
@@ -82,23 +72,49 @@ def person_level(hide: Iterable[str]) -> list[str]:
     return [a for a in hide if mask_type(a) == MaskType.HUMAN and a not in _FACE and a not in _NUDITY]
 
 
+# The address recogniser cannot tell a current address from a home address (VISPR's a74/a75 vs a78/a79):
+# it reports home addresses, so hiding either kind hides every address it finds.
+_SAME_PIXELS: dict[str, tuple[str, ...]] = {
+    "a74_address_current_complete": ("a78_address_home_complete",),
+    "a75_address_current_partial": ("a79_address_home_partial",),
+    "a78_address_home_complete": ("a74_address_current_complete",),
+    "a79_address_home_partial": ("a75_address_current_partial",),
+}
+
+
+def matching_ids(hide: Iterable[str]) -> set[str]:
+    """The finding attributes that count as the hidden ones (the ids plus their same-pixel equivalents)."""
+    out = set(hide)
+    for attr in list(out):
+        out.update(_SAME_PIXELS.get(attr, ()))
+    return out
+
+
+def text_located() -> frozenset[str]:
+    """Attribute ids the OCR + PII recognisers emit (what the text detector can locate)."""
+    from privscan.detectors.pii import ATTRIBUTES
+
+    return frozenset(ATTRIBUTES.values())
+
+
 def detectors_for(hide: Iterable[str]) -> tuple[str, ...]:
     """The detectors whose findings or masks locate these attributes (metadata needs none: it is always dropped).
 
-    Text-type attributes and documents are found in OCR text; faces by the face detector; person-level
-    attributes by the people detector's segmentation; nudity by the nudity detector, whose image-level
-    finding is narrowed to the person segmentation (so it needs the people detector too).
+    Text attributes the PII recognisers emit come from the text detector; faces from the face detector;
+    person-level attributes from the people detector's segmentation; nudity from the nudity detector,
+    whose image-level finding is narrowed to the person segmentation (so it needs the people detector too).
+    Other attributes (signatures, plates, receipts, landmarks, ...) no detector locates: only PrivObfNet.
     """
     needed: set[str] = set()
+    text = text_located()
     for attr in hide:
-        kind = mask_type(attr)
         if attr in _FACE:
             needed.add("faces")
         elif attr in _NUDITY:
             needed.update(("nudity", "people"))
-        elif kind == MaskType.TEXT or attr in _DOCUMENTS:
+        elif matching_ids([attr]) & text:
             needed.add("text")
-        elif kind == MaskType.HUMAN:
+        elif mask_type(attr) == MaskType.HUMAN:
             needed.add("people")
     order = ("text", "faces", "people", "nudity")
     return tuple(d for d in order if d in needed)
@@ -375,7 +391,7 @@ class _LiveFinder:
         )
         self.pipeline.drag = None  # DRAG's image-level verdict locates nothing: skip it
         self.privobfnet = self.pipeline.privobfnet
-        self.hide = set(hide)
+        self.hide = matching_ids(hide)
         self.person_attrs = person_level(hide)
 
     def find(self, image: DecodedImage, record: ImageRecord | None = None) -> _Found:
@@ -450,7 +466,7 @@ class _ReportFinder:
         self.path = path
         self.records = records
         self.by_sha = {r.sha256: r for r in records if r.sha256 and not r.failed}
-        self.hide = set(options.hide)
+        self.hide = matching_ids(options.hide)
         self.options = options
         self.detectors: tuple[str, ...] = ()
         self._people: Any = None
