@@ -286,3 +286,22 @@ def test_only_the_needed_detectors_are_asked_for():
     assert detectors_for(["a4_gender"]) == ("people",)
     assert detectors_for(vocab.resolve_names("nudity")) == ("people", "nudity")
     assert detectors_for(vocab.resolve_names("plate,signature")) == ()  # nothing locates these: a warning
+
+
+def test_nudity_finding_is_narrowed_to_the_person_mask():
+    """open_nsfw reports the whole frame; redaction paints the person segmentation instead, or the whole
+    frame when no person was segmented. (No nude test images are generated: the finding is built here.)"""
+    from privscan.engine.redact import HiddenItem, _build_mask, _Found, _narrow_to_person
+    from privscan.io.decode import DecodedImage
+
+    image = DecodedImage(Path("x"), np.zeros((100, 80, 3), np.uint8), "", 0, "PNG", "RGB")
+    frame = [Region(Box(0, 0, 80, 100))]
+    person = np.zeros((100, 80), np.float32)
+    person[20:90, 30:60] = 1.0
+    narrowed = _narrow_to_person("a13_full_nudity", frame)
+    item = HiddenItem("a13_full_nudity", "nudity:open_nsfw", 0.9)
+    with_person, _ = _build_mask(image, _Found(items=[(item, narrowed)], named={"person": person}), 0.0)
+    assert with_person[20:90, 30:60].all() and with_person.sum() < 0.5 * with_person.size
+    alone, _ = _build_mask(image, _Found(items=[(item, narrowed)]), 0.0)
+    assert alone.all()
+    assert _narrow_to_person("a9_face_complete", frame) == frame
