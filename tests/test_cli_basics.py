@@ -84,3 +84,30 @@ def test_repo_layout():
     root = Path(__file__).resolve().parent.parent
     for name in ("pyproject.toml", "README.md", "privscan", "weights", "tests", "examples", ".ci/run"):
         assert (root / name).exists(), name
+
+
+def test_native_log_noise_filtered_but_errors_kept(tmp_path):
+    """mediapipe/TFLite write info/warning lines straight to fd 2; the CLI drops them and keeps real errors."""
+    script = tmp_path / "noise.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from privscan.cli import native_log\n"
+        "native_log.install()\n"
+        "os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
+        "os.write(2, b'W0000 00:00:1795357301.791543   22021 inference_feedback_manager.cc:114] noise\\n')\n"
+        "os.write(2, b'E0000 00:00:1795357301.791543   22021 graph.cc:10] a real native error\\n')\n"
+        "print('python stderr line', file=sys.stderr)\n"
+        "time.sleep(0.3)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert "XNNPACK" not in result.stderr and "noise" not in result.stderr
+    assert "a real native error" in result.stderr and "python stderr line" in result.stderr
+
+
+def test_audit_with_mediapipe_prints_no_native_noise(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    result = run(
+        "audit", str(root / "examples" / "astronaut.jpg"), "--out", str(tmp_path), "--detectors", "faces,people", "-q"
+    )
+    assert result.returncode == 0
+    assert result.stderr == "", result.stderr

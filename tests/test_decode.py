@@ -173,3 +173,14 @@ def test_decoded_keeps_metadata_blocks(tmp_path, photo):
     decoded = load_image(path)
     assert decoded.exif is not None and b"Cam" in decoded.exif
     assert len(decoded.sha256) == 64 and decoded.file_size == path.stat().st_size
+
+
+@pytest.mark.parametrize("keep", [10, 200, 600])
+def test_jpeg_cut_inside_its_header_is_truncated(tmp_path, photo, keep):
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=90)
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buf.getvalue()[:keep])
+    with pytest.raises(ImageError) as info:
+        load_image(path)
+    assert info.value.kind == "truncated", info.value.message

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from privscan import __version__
-from privscan.cli import attributes, weights_cmd
+from privscan.cli import attributes, native_log, weights_cmd
 from privscan.cli.common import err_console, state
 from privscan.errors import PrivscanError
 
@@ -61,6 +61,7 @@ _register_optional()
 
 def main() -> None:
     """Console-script entry point."""
+    native_log.install()
     try:
         app()
     except PrivscanError as e:

@@ -31,6 +31,7 @@ class AuditOptions:
     drag_weights: Path | None = None
     privobfnet_weights: Path | None = None
     use_cache: bool = True
+    load_drag: bool = True  # redaction turns it off: an image-level verdict locates nothing
     thumbnail_side: int = 320
     private_threshold: float = 0.5  # verdict "private" from this p_private / evidence risk on
     extra: dict[str, str] = field(default_factory=dict)

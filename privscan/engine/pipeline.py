@@ -70,7 +70,7 @@ class Pipeline:
             list(options.detectors), ocr_engine=options.ocr_engine, device=self.device
         )
         self._detector_info = describe_detectors(self.detectors)
-        self.drag = load_drag_predictor(self.device, options.drag_weights)
+        self.drag = load_drag_predictor(self.device, options.drag_weights) if options.load_drag else None
         self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
 
     # ---- description -------------------------------------------------------------------------------

@@ -387,9 +387,9 @@ class _LiveFinder:
                 max_pixels=options.max_pixels,
                 privobfnet_weights=options.privobfnet_weights,
                 batch_size=1,
+                load_drag=False,  # DRAG's image-level verdict locates nothing
             )
         )
-        self.pipeline.drag = None  # DRAG's image-level verdict locates nothing: skip it
         self.privobfnet = self.pipeline.privobfnet
         self.hide = matching_ids(hide)
         self.person_attrs = person_level(hide)

@@ -131,6 +131,9 @@ def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXEL
                 raise ImageError(path, "not-an-image", _not_image_reason(data)) from e
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
                 raise ImageError(path, "too-large", f"declared size is a possible decompression bomb ({e})") from e
+            except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:  # header cut or damaged
+                kind = "truncated" if "truncated" in str(e).lower() or isinstance(e, EOFError) else "corrupt"
+                raise ImageError(path, kind, f"{kind} image header ({e})") from e
             with img:
                 width, height = img.size
                 if width <= 0 or height <= 0:

@@ -16,7 +16,10 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """H x W x 3 uint8 -> 3 x H x W float32 in [0, 1]."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.shape} {rgb.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+    arr = np.ascontiguousarray(rgb)
+    if not arr.flags.writeable:  # torch.from_numpy warns on read-only memory (e.g. np.asarray of a PIL image)
+        arr = arr.copy()
+    return torch.from_numpy(arr).permute(2, 0, 1).float().div_(255.0)
 
 
 def resize_square(image: torch.Tensor, size: int) -> torch.Tensor:
