@@ -1,0 +1,1 @@
+"""Turns regions and attention maps into pixel masks, and masks into obfuscated pixels."""

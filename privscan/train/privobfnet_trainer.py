@@ -1,0 +1,682 @@
+"""Train and evaluate PrivObfNet on VISPR.
+
+Recipe (paper): Model-Image on 448 x 448 images and Model-Cropped on K = 6 random 320 x 320 crops, loss
+10 L_img + L_cr + L_priv + L_att, SGD (momentum 0.9) lr 0.002, weight decay 5e-4, 10 epochs, lr x 0.1 from
+epoch 6. Before training, a resumable stage caches person/text masks for every image (see mask_cache).
+
+Run folder: `last.pt` (both models + optimizer, rewritten every epoch, what --resume reads), `best.pt`
+(Model-Image only, self-describing: architecture, profile, metrics), `metrics.jsonl` (one line per
+epoch), `config.json`. The random stream of epoch e (order, flips, crops) is seeded by (seed, e), so a
+resumed run continues exactly as an uninterrupted one would. Model selection uses the validation split
+(macro mAP by default); without a validation list the last epoch is kept and the report says so.
+
+Guide dropout (our addition, default 0.5): the audit engine runs PrivObfNet before the detectors, so at
+inference the maps usually come without person/text guides. Training half of the images without guides
+keeps the unguided probabilities calibrated while the other half still teaches Human/Text maps to sit on
+people and text; `--guide-dropout 0` is the paper's setting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from torch.utils.data import DataLoader
+
+from privscan import weights as weights_mod
+from privscan.device import describe, resolve_device
+from privscan.errors import UsageError, WeightsError
+from privscan.io.atomic import atomic_write_text
+from privscan.io.decode import load_image
+from privscan.masks.cam_masks import DEFAULT_THRESHOLD, attribute_masks
+from privscan.masks.mask_types import mask_type_vector
+from privscan.models.backbone import BACKBONE_CHANNELS, BACKBONE_STRIDE
+from privscan.models.preprocess import model_input
+from privscan.models.privobfnet import (
+    CHECKPOINT_FORMAT,
+    TRAIN_CHECKPOINT_FORMAT,
+    PrivObfNet,
+    PrivObfNetPair,
+    model_from_payload,
+    random_crop_offsets,
+)
+from privscan.models.privobfnet_losses import LossWeights, total_loss
+from privscan.train.common import (
+    grad_scaler,
+    load_checkpoint,
+    mixed_precision,
+    progress,
+    save_checkpoint,
+    seed_everything,
+)
+from privscan.train.mask_cache import MaskCache, MaskSource, default_mask_sources
+from privscan.train.vispr_data import (
+    VisprImages,
+    VisprRecord,
+    choose_profile,
+    guides_from_masks,
+    label_matrix,
+    load_split,
+    privacy_targets,
+    split_list_path,
+)
+from privscan.train.vispr_metrics import (
+    REDACTION_ATTRIBUTES,
+    MaskIoU,
+    attribute_report,
+    polygons_to_mask,
+    privacy_score_metrics,
+    rle_decode,
+)
+from privscan.vocab import attribute_ids
+
+SELECT_METRICS = {"map": ("macro_map", True), "l1": ("l1", False), "pearson": ("pearson", True)}
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    out: Path
+    epochs: int = 10
+    batch_size: int = 16
+    backbone: str = "mobilenet_v2"
+    image_size: int = 448
+    crop_size: int = 320
+    crops: int = 6
+    lr: float = 0.002
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    decay_epochs: tuple[int, ...] = (6,)
+    decay_factor: float = 0.1
+    head_lr_mult: float = 1.0
+    hidden: int = 128
+    profile: Path | None = None
+    user: int | None = None
+    device: str = "auto"
+    resume: bool = False
+    seed: int = 0
+    pretrained: bool = True
+    backbone_weights: Path | None = None
+    masks: str = "detectors"  # detectors | none
+    mask_cache: Path | None = None
+    workers: int = 0
+    amp: bool = True
+    train_split: str = "train"
+    val_split: str | None = "val"
+    select_on: str = "map"
+    limit: int | None = None
+    flip: bool = True
+    guide_dropout: float = 0.5  # share of images trained without person/text guides (see module doc)
+    mask_threshold: float = DEFAULT_THRESHOLD
+    loss_weights: tuple[float, float, float, float] = (10.0, 1.0, 1.0, 1.0)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_path: Path
+    best_epoch: int
+    best_metrics: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    selected_on_validation: bool = True
+    manifest: Path | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in asdict(cfg).items()}
+
+
+def validate(cfg: TrainConfig) -> None:
+    """User errors in options, said before anything is loaded."""
+    if cfg.backbone not in BACKBONE_CHANNELS:
+        raise UsageError(f"unknown backbone {cfg.backbone!r}", hint=f"choose from {', '.join(BACKBONE_CHANNELS)}")
+    for name, size in (("--image-size", cfg.image_size), ("--crop-size", cfg.crop_size)):
+        if size < BACKBONE_STRIDE or size % BACKBONE_STRIDE:
+            raise UsageError(f"{name} must be a positive multiple of {BACKBONE_STRIDE}, got {size}")
+    if cfg.crop_size > cfg.image_size:
+        raise UsageError(f"--crop-size {cfg.crop_size} exceeds --image-size {cfg.image_size}")
+    if cfg.crops < 1 or cfg.epochs < 1 or cfg.batch_size < 1:
+        raise UsageError("--crops, --epochs and --batch-size must be at least 1")
+    if cfg.masks not in ("detectors", "none"):
+        raise UsageError(f"--masks must be detectors or none, got {cfg.masks!r}")
+    if cfg.select_on not in SELECT_METRICS:
+        raise UsageError(f"--select-on must be one of {', '.join(SELECT_METRICS)}")
+    if not 0.0 <= cfg.guide_dropout <= 1.0:
+        raise UsageError(f"--guide-dropout must be within 0..1, got {cfg.guide_dropout}")
+    if cfg.lr <= 0 or cfg.weight_decay < 0:
+        raise UsageError("--lr must be positive and --weight-decay not negative")
+
+
+def lr_factor(cfg: TrainConfig, epoch: int) -> float:
+    """Step decay: x decay_factor for every decay epoch reached (epochs count from 1)."""
+    return cfg.decay_factor ** sum(1 for d in cfg.decay_epochs if epoch >= d)
+
+
+def build_pair(cfg: TrainConfig) -> PrivObfNetPair:
+    """Both models, backbones from verified ImageNet weights (or random when pretrained=False)."""
+    from privscan.pretrained import imagenet_backbone
+
+    backbones = [
+        imagenet_backbone(cfg.backbone, weights_path=cfg.backbone_weights, pretrained=cfg.pretrained) for _ in range(2)
+    ]
+    return PrivObfNetPair(
+        cfg.backbone,
+        mask_types=mask_type_vector(),
+        image_backbone=backbones[0],
+        crop_backbone=backbones[1],
+        hidden=cfg.hidden,
+    )
+
+
+def make_optimizer(pair: PrivObfNetPair, cfg: TrainConfig) -> torch.optim.SGD:
+    backbone_params = [*pair.image.backbone.parameters(), *pair.cropped.backbone.parameters()]
+    ids = {id(p) for p in backbone_params}
+    head_params = [p for p in pair.parameters() if id(p) not in ids]
+    return torch.optim.SGD(
+        [
+            {"params": backbone_params, "lr": cfg.lr, "base_lr": cfg.lr},
+            {"params": head_params, "lr": cfg.lr * cfg.head_lr_mult, "base_lr": cfg.lr * cfg.head_lr_mult},
+        ],
+        lr=cfg.lr,
+        momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay,
+    )
+
+
+def mask_cache_for(
+    cfg_masks: str, directory: Path, sources: Mapping[str, MaskSource] | None = None
+) -> MaskCache | None:
+    """The person/text mask cache to use, or None with --masks none."""
+    if sources is None:
+        if cfg_masks == "none":
+            return None
+        sources = default_mask_sources()
+    return MaskCache(directory, sources)
+
+
+def prepare_masks(cache: MaskCache | None, records: list[VisprRecord], console: Console, what: str) -> None:
+    if cache is None:
+        return
+    stats = cache.build([(r.id, r.image_path) for r in records])
+    console.print(
+        f"masks ({what}): {stats.computed} computed, {stats.cached} cached, {len(stats.failed)} failed "
+        f"[dim]({cache.directory})[/]"
+    )
+    for image_id, reason in stats.failed[:5]:
+        console.print(f"  [yellow]no masks for {image_id}[/]: {reason}")
+
+
+def split_arrays(records: list[VisprRecord], profile: np.ndarray, console: Console) -> tuple[np.ndarray, np.ndarray]:
+    labels, unknown = label_matrix(records)
+    if unknown:
+        console.print(f"[yellow]ignored {len(unknown)} unknown attribute ids[/]: {', '.join(unknown[:8])}")
+    return labels, privacy_targets(labels, profile)
+
+
+@torch.no_grad()
+def run_inference(
+    model: PrivObfNet, loader: DataLoader, device: torch.device, *, amp: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Model-Image over a loader -> (N, A) attribute probabilities and (N,) privacy scores, in order."""
+    model.eval()
+    probs, scores = [], []
+    for batch in loader:
+        with mixed_precision(device, amp):
+            out = model(batch["image"].to(device), batch["guides"].to(device))
+        probs.append(torch.sigmoid(out.logits.float()).cpu())
+        assert out.privacy is not None
+        scores.append(out.privacy.float().cpu())
+    return torch.cat(probs).numpy(), torch.cat(scores).numpy()
+
+
+def split_metrics(probs: np.ndarray, scores: np.ndarray, labels: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
+    ps = privacy_score_metrics(scores, targets)
+    attrs = attribute_report(probs, labels)
+    return {
+        "l1": ps["l1"],
+        "pearson": ps["pearson"],
+        "spearman": ps["spearman"],
+        "macro_map": attrs["macro_map"],
+        "mean_accuracy": attrs["mean_accuracy"],
+        "attributes_with_positives": attrs["attributes_with_positives"],
+        "images": len(targets),
+    }
+
+
+def _better(metric: str, value: float | None, best: float | None) -> bool:
+    higher = SELECT_METRICS[metric][1]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return best is None
+    if best is None:
+        return True
+    return value > best if higher else value < best
+
+
+def inference_config(cfg: TrainConfig, profile: np.ndarray, profile_source: str, n_train: int) -> dict[str, Any]:
+    """What a best checkpoint says about itself (primitives only: loadable with weights_only)."""
+    return {
+        "model": "privobfnet",
+        "backbone": cfg.backbone,
+        "num_attributes": len(attribute_ids()),
+        "attribute_ids": attribute_ids(),
+        "mask_types": mask_type_vector(),
+        "hidden": cfg.hidden,
+        "input_size": cfg.image_size,
+        "crop_size": cfg.crop_size,
+        "crops": cfg.crops,
+        "profile": [float(x) for x in profile],
+        "profile_source": profile_source,
+        "pooling": "max",
+        "mask_threshold": cfg.mask_threshold,
+        "masks": cfg.masks,
+        "trained_on": f"VISPR {cfg.train_split} split at {cfg.data} ({n_train} images)",
+        "train": config_dict(cfg),
+    }
+
+
+def train(
+    cfg: TrainConfig,
+    console: Console | None = None,
+    *,
+    mask_sources: Mapping[str, MaskSource] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Run (or resume) a training; returns where the best checkpoint is and its metrics."""
+    console = console or Console(stderr=True)
+    validate(cfg)
+    run_dir = Path(cfg.out).expanduser()
+    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+    state: dict[str, Any] | None = None
+    if last_path.exists():
+        if not cfg.resume:
+            hint = "pass --resume to continue it, or choose another --out"
+            raise UsageError(f"{run_dir} already holds a run", hint=hint)
+        state = load_checkpoint(last_path, expected_format=TRAIN_CHECKPOINT_FORMAT)
+        stored = state["config"]["train"]
+        for key in ("backbone", "image_size", "crop_size", "crops", "hidden", "masks", "seed", "profile", "user"):
+            mine = config_dict(cfg)[key]
+            if stored.get(key) != mine:
+                console.print(f"[yellow]--resume: keeping the run's {key}={stored.get(key)!r} (not {mine!r})[/]")
+        epochs = cfg.epochs
+        cfg = TrainConfig(**{**stored, "epochs": epochs, "resume": True, "device": cfg.device, "workers": cfg.workers})
+        cfg.data, cfg.out = Path(stored["data"]), run_dir
+        cfg.profile = Path(stored["profile"]) if stored.get("profile") else None
+        cfg.backbone_weights = Path(stored["backbone_weights"]) if stored.get("backbone_weights") else None
+        cfg.mask_cache = Path(stored["mask_cache"]) if stored.get("mask_cache") else None
+        cfg.decay_epochs = tuple(stored["decay_epochs"])
+        cfg.loss_weights = tuple(stored["loss_weights"])  # type: ignore[assignment]
+    elif cfg.resume:
+        console.print(f"[yellow]--resume: nothing to resume in {run_dir}; starting a new run[/]")
+
+    device = resolve_device(cfg.device)
+    seed_everything(cfg.seed)
+    profile, profile_source = choose_profile(path=cfg.profile, user=cfg.user)
+    train_records = load_split(cfg.data, cfg.train_split, limit=cfg.limit)
+    train_labels, train_targets = split_arrays(train_records, profile, console)
+    val_records: list[VisprRecord] = []
+    if cfg.val_split:
+        try:
+            split_list_path(Path(cfg.data), cfg.val_split)
+            val_records = load_split(cfg.data, cfg.val_split, limit=cfg.limit)
+        except UsageError:
+            val_records = []
+    selected_on_validation = bool(val_records)
+    if not val_records:
+        console.print("[yellow]no validation split: the last epoch becomes best.pt (no model selection)[/]")
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(config_dict(cfg), indent=2) + "\n")
+    cache = mask_cache_for(cfg.masks, Path(cfg.mask_cache or run_dir / "mask_cache"), mask_sources)
+    prepare_masks(cache, train_records + val_records, console, "train+val")
+
+    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, cache)
+    val_labels, val_targets = split_arrays(val_records, profile, console) if val_records else (None, None)
+    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, cache) if val_records else None
+
+    pair = build_pair(cfg).to(device)
+    optimizer = make_optimizer(pair, cfg)
+    scaler = grad_scaler(device, cfg.amp)
+    weights = LossWeights(*cfg.loss_weights)
+    start_epoch, best_value, best_epoch, history = 1, None, 0, []
+    best_metrics: dict[str, Any] = {}
+    if state is not None:
+        pair.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch = int(state["epoch"]) + 1
+        best_value, best_epoch = state.get("best_value"), int(state.get("best_epoch", 0))
+        history = json.loads(state.get("history_json", "[]"))
+        best_metrics = json.loads(state.get("best_metrics_json", "{}"))
+        console.print(f"resuming {run_dir} after epoch {start_epoch - 1}")
+    info = inference_config(cfg, profile, profile_source, len(train_records))
+    console.print(
+        f"PrivObfNet: {len(train_records)} train / {len(val_records)} val images, {cfg.backbone}, "
+        f"{cfg.image_size}px + {cfg.crops}x{cfg.crop_size}px crops, {describe(device)}, profile {profile_source}"
+    )
+
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        factor = lr_factor(cfg, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = group["base_lr"] * factor
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+        loader = DataLoader(
+            train_set,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            generator=gen,
+            num_workers=cfg.workers,
+            drop_last=len(train_set) > cfg.batch_size,
+        )
+        pair.train()
+        sums: dict[str, float] = {"loss": 0.0, "img": 0.0, "cr": 0.0, "priv": 0.0, "att": 0.0}
+        seen, t0 = 0, time.perf_counter()
+        with progress(transient=True) as bar:
+            task = bar.add_task(f"epoch {epoch}/{cfg.epochs}", total=len(loader), status="")
+            for batch in loader:
+                images, guides = batch["image"], batch["guides"]
+                if cfg.flip:
+                    flip = torch.rand(images.shape[0], generator=gen) < 0.5
+                    images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+                    guides = torch.where(flip[:, None, None, None], guides.flip(-1), guides)
+                if cfg.guide_dropout > 0:
+                    keep = torch.rand(images.shape[0], generator=gen) >= cfg.guide_dropout
+                    guides = guides * keep[:, None, None, None].to(guides.dtype)
+                offsets = random_crop_offsets(images.shape[0], cfg.crops, cfg.image_size, cfg.crop_size, generator=gen)
+                images, guides = images.to(device, non_blocking=True), guides.to(device, non_blocking=True)
+                labels, scores = batch["labels"].to(device), batch["score"].to(device)
+                with mixed_precision(device, cfg.amp):
+                    out = pair(images, offsets, cfg.crop_size, guides)
+                    loss, terms = total_loss(out, labels, scores, cfg.crops, weights)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                n = images.shape[0]
+                seen += n
+                sums["loss"] += float(loss.detach()) * n
+                for k, v in terms.items():
+                    sums[k] += v * n
+                bar.update(task, advance=1, status=f"loss {sums['loss'] / seen:.4f}")
+        train_seconds = time.perf_counter() - t0
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "lr": cfg.lr * factor,
+            "train": {k: v / max(seen, 1) for k, v in sums.items()},
+            "train_seconds": round(train_seconds, 2),
+            "images_per_second": round(seen / max(train_seconds, 1e-9), 2),
+        }
+        if val_set is not None:
+            val_loader = DataLoader(val_set, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers)
+            probs, scores_pred = run_inference(pair.image, val_loader, device, amp=cfg.amp)
+            record["val"] = split_metrics(probs, scores_pred, val_labels, val_targets)  # type: ignore[arg-type]
+            value = record["val"][SELECT_METRICS[cfg.select_on][0]]
+            improved = _better(cfg.select_on, value, best_value)
+        else:
+            value, improved = None, True
+        if improved:
+            best_value, best_epoch = value, epoch
+            best_metrics = {"epoch": epoch, **(record.get("val") or {}), "selected_on": cfg.select_on}
+            save_checkpoint(
+                best_path,
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "config": info,
+                    "state_dict": pair.image.state_dict(),
+                    "epoch": epoch,
+                    "metrics": {"validation": record.get("val"), "selected_on_validation": selected_on_validation},
+                },
+            )
+        record["best"] = improved
+        history.append(record)
+        save_checkpoint(
+            last_path,
+            {
+                "format": TRAIN_CHECKPOINT_FORMAT,
+                "config": info,
+                "state_dict": pair.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch,
+                "best_value": best_value,
+                "best_epoch": best_epoch,
+                "history_json": json.dumps(history),
+                "best_metrics_json": json.dumps(best_metrics),
+            },
+        )
+        with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        _print_epoch(console, record, cfg.epochs)
+        if on_epoch is not None:
+            on_epoch(record)
+
+    if not best_path.exists():
+        raise UsageError(f"{run_dir}: training finished no epoch (epochs={cfg.epochs}, already done?)")
+    return TrainResult(run_dir, best_path, best_epoch, best_metrics, history, selected_on_validation)
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _print_epoch(console: Console, record: dict[str, Any], epochs: int) -> None:
+    t = record["train"]
+    line = (
+        f"epoch {record['epoch']}/{epochs}  loss {t['loss']:.4f} (img {t['img']:.4f} cr {t['cr']:.4f} "
+        f"priv {t['priv']:.4f} att {t['att']:.4f})  {record['images_per_second']} img/s"
+    )
+    if "val" in record:
+        v = record["val"]
+        line += (
+            f"  val mAP {_fmt(v['macro_map'])} acc {_fmt(v['mean_accuracy'])} L1 {_fmt(v['l1'])} "
+            f"pearson {_fmt(v['pearson'])} spearman {_fmt(v['spearman'])}"
+        )
+    if record.get("best"):
+        line += "  [green]best[/]"
+    console.print(line)
+
+
+# ---- registration and evaluation -----------------------------------------------------------------------
+
+
+def register_best(best_path: Path, weights_dir: Path, *, name: str = "privobfnet") -> Path:
+    """Copy best.pt into a weights folder under a content-addressed name and list it in its manifest."""
+    payload = load_checkpoint(best_path, expected_format=CHECKPOINT_FORMAT)
+    config = payload["config"]
+    digest = weights_mod.sha256_file(best_path)
+    weights_dir = Path(weights_dir).expanduser()
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    file_name = f"{name}-{config['backbone']}-{digest[:8]}.pt"
+    target = weights_dir / file_name
+    if not target.exists() or weights_mod.sha256_file(target) != digest:
+        tmp = weights_dir / f".{file_name}.part"
+        shutil.copyfile(best_path, tmp)
+        tmp.replace(target)
+    validation = (payload.get("metrics") or {}).get("validation") or {}
+    entry = weights_mod.WeightEntry(
+        name=name,
+        kind="privobfnet",
+        file=file_name,
+        sha256=digest,
+        source=f"trained with `privscan train privobfnet` (run {best_path.parent})",
+        licence=(
+            "trained locally; derived from VISPR (annotations Apache-2.0, images under their Flickr owners' "
+            "licences) and the backbone's ImageNet weights"
+        ),
+        trained_on=str(config.get("trained_on", "VISPR")),
+        metrics={"epoch": payload.get("epoch"), "validation": validation},
+        notes=f"profile {config.get('profile_source')}; input {config.get('input_size')} px",
+        config={k: v for k, v in config.items() if k not in ("profile", "attribute_ids", "mask_types", "train")},
+    )
+    return weights_mod.register(entry, weights_dir)
+
+
+def load_model(checkpoint: Path, device: torch.device) -> tuple[PrivObfNet, dict[str, Any], str]:
+    """Model-Image from a best checkpoint: (model in eval mode, its config, its sha256)."""
+    payload = load_checkpoint(checkpoint, expected_format=CHECKPOINT_FORMAT)
+    try:
+        model = model_from_payload(payload, attribute_ids())
+    except ValueError as e:
+        raise WeightsError(f"{checkpoint} is not a usable PrivObfNet checkpoint: {e}") from e
+    config = payload["config"]
+    return model.to(device).eval(), config, weights_mod.sha256_file(Path(checkpoint))
+
+
+def _gt_masks(entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """One image of VISPR's redaction ground truth -> {attr_id: bool mask} (instances merged)."""
+    h, w = int(entry["image_height"]), int(entry["image_width"])
+    out: dict[str, np.ndarray] = {}
+    for inst in entry.get("attributes", []):
+        if inst.get("segmentation") is not None:
+            mask = rle_decode(inst["segmentation"])
+        else:
+            mask = polygons_to_mask(inst.get("polygons") or [], h, w)
+        attr = str(inst["attr_id"])
+        out[attr] = out[attr] | mask if attr in out else mask
+    return out
+
+
+@torch.no_grad()
+def evaluate_masks(
+    model: PrivObfNet,
+    gt_file: Path,
+    data: Path,
+    device: torch.device,
+    *,
+    cache: MaskCache | None,
+    input_size: int,
+    threshold: float,
+    attr_threshold: float = 0.5,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """mIoU of CAM masks against VISPR-style pixel ground truth (COCO RLE or polygons).
+
+    Ground-truth ids are ours or VISPR's merged redaction ids (a105_face_all, ...); a merged id's prediction
+    is the union of its members' masks over members predicted present. Ids with no counterpart are skipped.
+    """
+    try:
+        raw = json.loads(Path(gt_file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read mask ground truth {gt_file}: {e}") from e
+    annotations = raw.get("annotations", raw) if isinstance(raw, dict) else None
+    if not isinstance(annotations, dict):
+        raise UsageError(f"{gt_file}: expected {{'annotations': {{image_id: {{...}}}}}}")
+    known = set(attribute_ids())
+    index = {a: i for i, a in enumerate(attribute_ids())}
+    present = sorted({str(i["attr_id"]) for e in annotations.values() for i in e.get("attributes", [])})
+    members = {a: REDACTION_ATTRIBUTES.get(a, (a,) if a in known else ()) for a in present}
+    skipped = [a for a, m in members.items() if not m]
+    acc = MaskIoU()
+    model.eval()
+    items = list(annotations.items())[:limit] if limit else list(annotations.items())
+    for image_id, entry in items:
+        path = Path(entry["image_path"])
+        path = path if path.is_absolute() else Path(data) / path
+        image = load_image(path)
+        guides = cache.load(image_id) if cache is not None else None
+        if cache is not None and guides is None:
+            guides = cache.compute(image_id, image)
+        person = text = None
+        if guides:
+            person, text = guides.get("person"), guides.get("text")
+        batch = model_input(image.rgb, input_size)[None].to(device)
+        g = guides_from_masks(guides, input_size)[None]
+        out = model(batch, g.to(device))
+        probs = torch.sigmoid(out.logits.float())[0].cpu().numpy()
+        cams = out.raw_maps[0].float().cpu()
+        gts = _gt_masks(entry)
+        size = (image.height, image.width)
+        wanted = sorted({m for a in present for m in members[a] if probs[index[m]] >= attr_threshold})
+        pred = attribute_masks(cams, size, wanted, person_mask=person, text_mask=text, threshold=threshold)
+        for a in present:
+            if not members[a]:
+                continue
+            gt = gts.get(a, np.zeros(size, dtype=bool))
+            if gt.shape != size:
+                raise UsageError(f"{gt_file}: {image_id} mask is {gt.shape}, the image is {size}")
+            p = np.zeros(size, dtype=bool)
+            for m in members[a]:
+                if m in pred:
+                    p |= pred[m]
+            acc.add(a, gt, p)
+    report = acc.report()
+    report.update({"images": len(items), "skipped_attributes": skipped, "cam_threshold": threshold})
+    return report
+
+
+def evaluate(
+    checkpoint: Path,
+    data: Path,
+    split: str = "test",
+    *,
+    device_spec: str = "auto",
+    batch_size: int = 16,
+    profile: Path | None = None,
+    user: int | None = None,
+    masks: str = "detectors",
+    mask_cache: Path | None = None,
+    mask_sources: Mapping[str, MaskSource] | None = None,
+    masks_gt: Path | None = None,
+    limit: int | None = None,
+    workers: int = 0,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """The paper's metrics for a best checkpoint on one split (and mask mIoU when ground truth is given)."""
+    console = console or Console(stderr=True)
+    if masks not in ("detectors", "none"):
+        raise UsageError(f"--masks must be detectors or none, got {masks!r}")
+    device = resolve_device(device_spec)
+    model, config, digest = load_model(checkpoint, device)
+    if profile is not None or user is not None:
+        prof, prof_source = choose_profile(path=profile, user=user)
+    else:
+        prof, prof_source = np.asarray(config["profile"], dtype=np.float64), str(config["profile_source"])
+    t0 = time.perf_counter()
+    records = load_split(data, split, limit=limit)
+    labels, targets = split_arrays(records, prof, console)
+    cache = mask_cache_for(masks, Path(mask_cache or Path(checkpoint).parent / "mask_cache"), mask_sources)
+    prepare_masks(cache, records, console, split)
+    size = int(config["input_size"])
+    loader = DataLoader(
+        VisprImages(records, labels, targets, size, cache), batch_size=batch_size, shuffle=False, num_workers=workers
+    )
+    probs, scores = run_inference(model, loader, device)
+    ps = privacy_score_metrics(scores, targets)
+    result: dict[str, Any] = {
+        "checkpoint": str(checkpoint),
+        "sha256": digest,
+        "split": split,
+        "images": len(records),
+        "device": describe(device),
+        "profile": prof_source,
+        "privacy_score": ps,
+        "attributes": attribute_report(probs, labels),
+        "masks": None,
+    }
+    if masks_gt is not None:
+        result["masks"] = evaluate_masks(
+            model,
+            masks_gt,
+            data,
+            device,
+            cache=cache,
+            input_size=size,
+            threshold=float(config.get("mask_threshold", DEFAULT_THRESHOLD)),
+            limit=limit,
+        )
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    return result

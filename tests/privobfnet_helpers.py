@@ -1,0 +1,84 @@
+"""A tiny VISPR-format data set with known answers, for PrivObfNet tests.
+
+Three visual patterns stand for three attributes and are pasted at random, non-overlapping positions on
+noisy backgrounds; each image's labels are the attributes whose pattern it shows (a0_safe when none).
+The boxes are kept so tests can check where the attention maps point.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+PATTERN_ATTRIBUTES = ("a9_face_complete", "a30_credit_card", "a103_license_plate_complete")
+
+
+def _pattern(kind: int, size: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size]
+    out = np.zeros((size, size, 3), dtype=np.uint8)
+    if kind == 0:  # red disk on its own square (the square's corners keep the background)
+        r = size / 2
+        inside = (yy - r + 0.5) ** 2 + (xx - r + 0.5) ** 2 <= r * r
+        out[...] = 0
+        out[inside] = (230, 30, 30)
+        return np.where(inside[..., None], out, 0).astype(np.uint8)
+    if kind == 1:  # blue / yellow horizontal stripes
+        band = (yy // 6) % 2 == 0
+        out[band] = (30, 60, 220)
+        out[~band] = (240, 220, 40)
+        return out
+    check = ((yy // 8) + (xx // 8)) % 2 == 0  # black / white checkerboard
+    out[check] = (250, 250, 250)
+    out[~check] = (10, 10, 10)
+    return out
+
+
+def make_image(rng: np.random.Generator, size: int, patch: int) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """One image and {attribute id: [x0, y0, x1, y1]} of the patterns it shows."""
+    img = rng.normal(128, 25, size=(size, size, 3)).clip(0, 255).astype(np.uint8)
+    half = size // 2
+    cells = [(0, 0), (half, 0), (0, half), (half, half)]
+    order = rng.permutation(len(cells))
+    boxes: dict[str, list[int]] = {}
+    for kind, attr in enumerate(PATTERN_ATTRIBUTES):
+        if rng.random() < 0.5:
+            continue
+        cx, cy = cells[order[kind]]
+        x0 = cx + int(rng.integers(0, half - patch + 1))
+        y0 = cy + int(rng.integers(0, half - patch + 1))
+        pat = _pattern(kind, patch)
+        region = img[y0 : y0 + patch, x0 : x0 + patch]
+        mask = pat.any(axis=2, keepdims=True) if kind == 0 else np.ones((patch, patch, 1), dtype=bool)
+        img[y0 : y0 + patch, x0 : x0 + patch] = np.where(mask, pat, region)
+        boxes[attr] = [x0, y0, x0 + patch, y0 + patch]
+    return img, boxes
+
+
+def write_vispr(root: Path, counts: dict[str, int], *, size: int = 128, patch: int = 44, seed: int = 0) -> dict:
+    """Write images, annotation JSONs and split lists (train2017.txt, ...); returns {split: [entries]}."""
+    rng = np.random.default_rng(seed)
+    truth: dict[str, list[dict]] = {}
+    for split, n in counts.items():
+        name = f"{split}2017"
+        (root / "images" / name).mkdir(parents=True, exist_ok=True)
+        (root / "annos" / name).mkdir(parents=True, exist_ok=True)
+        lines, entries = [], []
+        for i in range(n):
+            image_id = f"2017_{split}{i:04d}"
+            img, boxes = make_image(rng, size, patch)
+            rel_img = f"images/{name}/{image_id}.png"
+            Image.fromarray(img).save(root / rel_img)
+            labels = sorted(boxes) if boxes else ["a0_safe"]
+            anno = {"id": image_id, "image_path": rel_img, "labels": labels}
+            rel_anno = f"annos/{name}/{image_id}.json"
+            (root / rel_anno).write_text(json.dumps(anno))
+            lines.append(rel_anno)
+            entries.append({"id": image_id, "path": root / rel_img, "labels": labels, "boxes": boxes})
+        (root / f"{name}.txt").write_text("\n".join(lines) + "\n")
+        truth[split] = entries
+    boxes = {s: {e["id"]: e["boxes"] for e in entries} for s, entries in truth.items()}
+    (root / "boxes.json").write_text(json.dumps(boxes))  # not part of VISPR: the answers, for checks
+    return truth
