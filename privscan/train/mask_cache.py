@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from privscan.errors import ImageError, PrivscanError, UsageError
+from privscan.errors import ImageError, UsageError
 from privscan.io.atomic import atomic_write_bytes
 from privscan.io.decode import DecodedImage, load_image
 
@@ -140,33 +140,11 @@ class MaskCache:
 # ---- default wiring to the project's detectors ------------------------------------------------------
 
 
-def _box_mask(image: DecodedImage, boxes: Sequence[object]) -> np.ndarray:
-    """H x W float32 mask that is 1 inside any of the boxes (privscan.detectors.base.Box-like)."""
-    mask = np.zeros((image.height, image.width), dtype=np.float32)
-    for b in boxes:
-        x0, y0 = max(int(np.floor(b.x0)), 0), max(int(np.floor(b.y0)), 0)  # type: ignore[attr-defined]
-        x1, y1 = min(int(np.ceil(b.x1)), image.width), min(int(np.ceil(b.y1)), image.height)  # type: ignore[attr-defined]
-        if x1 > x0 and y1 > y0:
-            mask[y0:y1, x0:x1] = 1.0
-    return mask
-
-
-def text_mask_from_detector(detector: object) -> MaskFn:
-    """A text-mask function from any Detector that returns OCR words (their boxes become the mask)."""
+def person_mask_fn(detector: object) -> MaskFn:
+    """A person-mask function from a detector that sets DetectorResult.masks['person'] (absent = nobody)."""
 
     def fn(image: DecodedImage) -> np.ndarray:
-        result = detector.detect(image)  # type: ignore[attr-defined]
-        return _box_mask(image, [w.box for w in result.words])
-
-    return fn
-
-
-def person_mask_from_detector(detector: object) -> MaskFn:
-    """A person-mask function from any Detector that sets DetectorResult.masks['person'] (gated upstream)."""
-
-    def fn(image: DecodedImage) -> np.ndarray:
-        result = detector.detect(image)  # type: ignore[attr-defined]
-        mask = result.masks.get("person")
+        mask = detector.detect(image).masks.get("person")  # type: ignore[attr-defined]
         if mask is None:
             return np.zeros((image.height, image.width), dtype=np.float32)
         return np.asarray(mask, dtype=np.float32)
@@ -174,27 +152,30 @@ def person_mask_from_detector(detector: object) -> MaskFn:
     return fn
 
 
-def default_mask_sources() -> dict[str, MaskSource]:
+def default_mask_sources(ocr_engine: str | None = "auto") -> dict[str, MaskSource]:
     """Person and text masks from the project's offline detectors (imported only when asked for).
 
-    Raises a PrivscanError naming what is missing when the detectors are not available.
+    Person: privscan.detectors.people (selfie/pose segmentation gated by a face or pose detection).
+    Text: the OCR engine's word quads filled in (privscan.detectors.text.text_mask), without the PII pass
+    the audit runs on top. A clear PrivscanError when a detector's package or weights are missing.
     """
     try:
-        from privscan.detectors import registry  # type: ignore[attr-defined]
+        from privscan.detectors.ocr import DEFAULT_MAX_SIDE, build_engine, read_words
+        from privscan.detectors.people import PersonDetector
+        from privscan.detectors.text import text_mask
     except ImportError as e:
         raise UsageError(
-            "the person/text mask detectors are not available in this install",
-            hint="install the detectors extra (`make setup`) or pass --masks none",
+            f"the person/text mask detectors cannot be imported ({e})",
+            hint="install the detectors (`make setup`) or pass --masks none",
         ) from e
-    try:
-        person = registry.create("people")
-        text = registry.create("text")
-    except PrivscanError:
-        raise
-    except Exception as e:  # a detector that fails to build is an environment problem, said in one line
-        message = f"cannot build the mask detectors: {type(e).__name__}: {e}"
-        raise UsageError(message, hint="or pass --masks none") from e
+    engine = build_engine(ocr_engine, device="cpu")
+    people = PersonDetector()
+
+    def text_fn(image: DecodedImage) -> np.ndarray:
+        words = read_words(engine, image.rgb, max_side=DEFAULT_MAX_SIDE)
+        return text_mask(words, image.height, image.width)
+
     return {
-        "person": MaskSource(f"{person.name}-{person.version}", person_mask_from_detector(person)),
-        "text": MaskSource(f"{text.name}-{text.version}", text_mask_from_detector(text)),
+        "person": MaskSource(f"people:{people.version}", person_mask_fn(people)),
+        "text": MaskSource(f"ocr:{engine.name}:{engine.version}:max{DEFAULT_MAX_SIDE}", text_fn),
     }
