@@ -24,8 +24,12 @@ of the last image again without running the models, so the person detector can s
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +52,27 @@ class Face:
     score: float
     keypoints: tuple[tuple[float, float], ...]  # right eye, left eye, nose tip, mouth, right ear, left ear
     model: str
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence C++ log lines (TFLite's "Created TensorFlow Lite XNNPACK delegate", absl warnings) that
+    MediaPipe writes straight to file descriptor 2 while it builds and first runs its graphs; used only
+    while detectors are built (before any progress output), never per image."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def require_mediapipe() -> None:
@@ -104,8 +129,14 @@ class FaceDetector:
             weights.verified_path(name)  # the exact files mediapipe's graphs load
         from mediapipe.python.solutions import face_detection
 
-        self._short = face_detection.FaceDetection(model_selection=0, min_detection_confidence=MIN_CONFIDENCE_SHORT)
-        self._full = face_detection.FaceDetection(model_selection=1, min_detection_confidence=MIN_CONFIDENCE_FULL)
+        with quiet_native_stderr():
+            self._short = face_detection.FaceDetection(
+                model_selection=0, min_detection_confidence=MIN_CONFIDENCE_SHORT
+            )
+            self._full = face_detection.FaceDetection(model_selection=1, min_detection_confidence=MIN_CONFIDENCE_FULL)
+            blank = np.zeros((64, 64, 3), np.uint8)
+            self._short.process(blank)  # graphs start lazily: warm them up while stderr is quiet
+            self._full.process(blank)
         self.tiles = tiles
         self._lock = threading.Lock()
         self._last: tuple[np.ndarray, DetectorResult, list[Face]] | None = None

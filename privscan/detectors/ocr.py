@@ -32,8 +32,11 @@ from privscan.errors import UsageError, WeightsError
 ENGINES = ("rapidocr", "easyocr")
 #: measured default (README "Detectors"): RapidOCR is faster and at least as accurate on the PII images
 DEFAULT_ENGINE = "rapidocr"
-#: longest side OCR sees; measured in benchmarks/bench_ocr.py
-DEFAULT_MAX_SIDE = 1600
+#: longest side of the image OCR reads (recognition crops come from it); measured in benchmarks/bench_ocr.py
+DEFAULT_MAX_SIDE = 1280
+#: longest side RapidOCR's text detector sees (it shrinks the OCR image further; lines are still cropped
+#: from the OCR image): the detector's cost grows with its pixels, recognition needs the detail
+DEFAULT_DET_SIDE = 960
 
 Polygon = tuple[tuple[float, float], ...]
 
@@ -162,13 +165,16 @@ class RapidOcrEngine:
     """RapidOCR 3.x with the PP-OCRv6 small detector and recogniser shipped inside the package.
 
     The 0/180-degree direction classifier is off: upside-down text is rare in photos and it costs a pass
-    per line. The detector sees at most `det_side` px (limit_type max), the image itself at most the OCR
-    max side (see `read_words`)."""
+    per line. The text detector sees at most `det_side` px (None: the image as `read_words` gives it, i.e.
+    the OCR max side); the recogniser crops each line from the image it was given, so small text is read
+    at the OCR max side's detail while detection stays cheap (README "Detectors" has the measurement)."""
 
     name = "rapidocr"
     weight_names = ("rapidocr_det", "rapidocr_rec")
 
-    def __init__(self, *, det_side: int = 960, min_score: float = 0.5, threads: int | None = None) -> None:
+    def __init__(
+        self, *, det_side: int | None = DEFAULT_DET_SIDE, min_score: float = 0.5, threads: int | None = None
+    ) -> None:
         _require("rapidocr", "rapidocr")
         _require("onnxruntime", "onnxruntime")
         det_path = weights.verified_path("rapidocr_det")
@@ -183,7 +189,7 @@ class RapidOcrEngine:
             "Global.max_side_len": 100_000,  # privscan downscales itself and maps boxes back
             "Det.model_path": str(det_path),
             "Det.limit_type": "max",
-            "Det.limit_side_len": det_side,
+            "Det.limit_side_len": det_side or 100_000,
             "Rec.model_path": str(rec_path),
         }
         if threads:
@@ -191,7 +197,8 @@ class RapidOcrEngine:
         self._engine = RapidOCR(params=params)
         self._lock = threading.Lock()
         self.det_side = det_side
-        self.version = f"rapidocr-{_package_version('rapidocr')}-ppocrv6-det{det_side}"
+        suffix = f"-det{det_side}" if det_side else ""
+        self.version = f"rapidocr-{_package_version('rapidocr')}-ppocrv6-nocls{suffix}"
 
     def read(self, rgb: np.ndarray) -> list[OcrWord]:
         with self._lock:

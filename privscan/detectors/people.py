@@ -22,7 +22,7 @@ import numpy as np
 
 from privscan import weights
 from privscan.detectors.base import Box, DetectorResult
-from privscan.detectors.faces import Face, FaceDetector, require_mediapipe
+from privscan.detectors.faces import Face, FaceDetector, quiet_native_stderr, require_mediapipe
 from privscan.detectors.scale import downscaled
 from privscan.io.decode import DecodedImage
 
@@ -45,13 +45,18 @@ class PersonDetector:
         from mediapipe.python.solutions import pose, selfie_segmentation
 
         self.faces = faces or FaceDetector()
-        self._selfie = selfie_segmentation.SelfieSegmentation(model_selection=0)
-        self._pose = (
-            pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True,
-                      min_detection_confidence=0.5)
-            if use_pose
-            else None
-        )
+        with quiet_native_stderr():
+            self._selfie = selfie_segmentation.SelfieSegmentation(model_selection=0)
+            self._pose = (
+                pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                          min_detection_confidence=0.5)
+                if use_pose
+                else None
+            )
+            blank = np.zeros((64, 64, 3), np.uint8)
+            self._selfie.process(blank)  # graphs start lazily: warm them up while stderr is quiet
+            if self._pose is not None:
+                self._pose.process(blank)
         self._lock = threading.Lock()
 
     def detect(self, image: DecodedImage, faces: list[Face] | None = None) -> DetectorResult:

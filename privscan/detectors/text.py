@@ -1,8 +1,14 @@
 """TextDetector: OCR words, the personal data in them, and a text mask.
 
+OCR boxes are loose (the text detector pads each line by about a third of its height), so each PII
+region is tightened to the ink inside it (Otsu threshold of the crop, the minority class as ink, the
+main run of ink rows and columns, plus a small margin); a region is only ever shrunk, and left as it is
+when the crop has no clear ink/background contrast or the text is slanted.
+
 Findings name their OCR engine and recogniser in `source` ("ocr:rapidocr+pii:card"); `words` carries every
 OCR word (pixels of the oriented image) for redaction and the HTML report; masks["text"] is 1 inside every
-word quad, 0 elsewhere (H x W float32), the text prior that PrivObfNet's text-type attributes use.
+word quad, 0 elsewhere (H x W float32), the text prior that PrivObfNet's text-type attributes use; it is
+left out when OCR found no word (a full-size zero mask per photo would cost memory for nothing).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import time
 import cv2
 import numpy as np
 
-from privscan.detectors.base import DetectorResult, OcrWord
+from privscan.detectors.base import Box, DetectorResult, Finding, OcrWord, Region
 from privscan.detectors.ocr import DEFAULT_MAX_SIDE, OcrEngine, read_words
 from privscan.detectors.pii import PiiRecogniser
 from privscan.io.decode import DecodedImage
@@ -34,6 +40,70 @@ def text_mask(words: list[OcrWord], height: int, width: int) -> np.ndarray:
     return mask.astype(np.float32)
 
 
+def _main_span(profile: np.ndarray, threshold: float, max_gap: int) -> tuple[int, int] | None:
+    """[start, end) of the heaviest run of `profile > threshold`, joined with runs at most `max_gap` away."""
+    on = profile > threshold
+    if not on.any():
+        return None
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], on.view(np.int8), [0]))))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    heaviest = max(runs, key=lambda r: float(profile[r[0] : r[1]].sum()))
+    start, end = heaviest
+    changed = True
+    while changed:
+        changed = False
+        for s, e in runs:
+            if e <= start and start - e <= max_gap and s < start:
+                start, changed = s, True
+            elif s >= end and s - end <= max_gap and e > end:
+                end, changed = e, True
+    return int(start), int(end)
+
+
+def tighten(box: Box, rgb: np.ndarray) -> Box | None:
+    """The ink box inside `box` (with a margin), or None when the crop shows no clear text/background split."""
+    x0, y0 = max(int(box.x0), 0), max(int(box.y0), 0)
+    x1, y1 = min(int(np.ceil(box.x1)), rgb.shape[1]), min(int(np.ceil(box.y1)), rgb.shape[0])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary.astype(bool)
+    if ink.mean() > 0.5:
+        ink = ~ink
+    if not ink.any() or ink.all() or abs(float(gray[ink].mean()) - float(gray[~ink].mean())) < 40:
+        return None
+    h = y1 - y0
+    rows = _main_span(ink.mean(axis=1), 0.01, max(1, round(0.15 * h)))
+    if rows is None or rows[1] - rows[0] < 0.3 * h:
+        return None
+    band = ink[rows[0] : rows[1]]
+    text_h = rows[1] - rows[0]
+    cols = _main_span(band.mean(axis=0), 0.0, max(2, round(1.2 * text_h)))
+    if cols is None:
+        return None
+    margin = 0.1 * text_h
+    tight = Box(x0 + cols[0] - margin, y0 + rows[0] - margin, x0 + cols[1] + margin, y0 + rows[1] + margin)
+    return tight.intersection(box)
+
+
+def tighten_regions(findings: list[Finding], rgb: np.ndarray) -> None:
+    """Shrink each axis-aligned PII region to its ink (see the module docstring), in place."""
+    for f in findings:
+        new = []
+        for r in f.regions:
+            poly = r.polygon
+            level = poly is None or (len(poly) == 4 and abs(poly[0][1] - poly[1][1]) < 0.1 * max(r.box.height, 1))
+            tight = tighten(r.box, rgb) if level else None
+            if tight is None or tight.area <= 0:
+                new.append(r)
+            else:
+                corners = ((tight.x0, tight.y0), (tight.x1, tight.y0), (tight.x1, tight.y1), (tight.x0, tight.y1))
+                new.append(Region(box=tight, shape=r.shape, polygon=tuple(
+                    (round(x, 1), round(y, 1)) for x, y in corners) if poly is not None else None, mask=r.mask))
+        f.regions = new
+
+
 class TextDetector:
     """OCR + PII. Build once (loads the OCR models), call `detect` per image; thread-safe (the engine locks)."""
 
@@ -44,18 +114,19 @@ class TextDetector:
         self.engine = engine
         self.max_side = max_side
         self.pii = pii or PiiRecogniser()
-        self.version = f"text-1+{engine.version}+max{max_side}+{self.pii.version}"
+        self.version = f"text-2+{engine.version}+max{max_side}+{self.pii.version}"
         self.weight_names = engine.weight_names
 
     def detect(self, image: DecodedImage) -> DetectorResult:
         start = time.perf_counter()
         words = read_words(self.engine, image.rgb, max_side=self.max_side)
         findings = self.pii.find(words, source_prefix=f"ocr:{self.engine.name}")
+        tighten_regions(findings, image.rgb)
         result = DetectorResult(
             detector=self.name,
             findings=findings,
             words=words,
-            masks={"text": text_mask(words, image.height, image.width)},
+            masks={"text": text_mask(words, image.height, image.width)} if words else {},
         )
         result.seconds = time.perf_counter() - start
         return result
