@@ -173,3 +173,30 @@ def test_resume_continues_exactly(tmp_path: Path) -> None:
     history = [json.loads(x) for x in (tmp_path / "stopped" / "metrics.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2]
     assert history[1]["lr"] == pytest.approx(0.001)  # decayed x0.1 from epoch 2
+
+
+@pytest.mark.slow
+def test_default_mask_stage_runs_the_detectors_before_training(tmp_path: Path) -> None:
+    """The default `--masks detectors`: the real person/OCR detectors fill the cache, then training uses it."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    root = tmp_path / "vispr"
+    write_vispr(root, {"train": 4, "val": 2}, size=64, patch=28, seed=4)
+    # one training image is a real photo of a person, so the person guide is not empty everywhere
+    Image.fromarray(skdata.astronaut()).resize((64, 64)).save(root / "images" / "train2017" / "2017_train0000.png")
+    result = _privscan(
+        [
+            "train", "privobfnet", "--data", str(root), "--out", str(tmp_path / "run"), "--epochs", "1",
+            "--batch-size", "2", "--image-size", "64", "--crop-size", "32", "--crops", "2", "--workers", "0",
+            "--device", "cpu", "--no-register",
+        ],
+        tmp_path / "weights",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "masks (train+val): 6 computed, 0 cached, 0 failed" in result.stderr
+    cached = list((tmp_path / "run" / "mask_cache").glob("*/*.npz"))
+    assert len(cached) == 6
+    person = np.load(next(p for p in cached if p.name == "2017_train0000.npz"))["person"]
+    assert person.mean() > 50  # uint8 0..255: the astronaut is found
+    assert not (tmp_path / "weights" / "manifest.json").exists()  # --no-register

@@ -23,9 +23,9 @@ DEFAULT_THRESHOLD = 0.4  # fraction of the map's maximum; lower covers more (saf
 
 def normalise(cam: torch.Tensor) -> torch.Tensor:
     """ReLU, then divide each map by its maximum (maps with no positive evidence stay all zero)."""
-    cam = cam.float().clamp_min(0.0)
+    cam = cam.float().clamp_min(0.0)  # a new tensor: the in-place steps below never touch the caller's
     peak = cam.flatten(-2).amax(dim=-1)[..., None, None]
-    return torch.where(peak > 0, cam / peak.clamp_min(1e-12), torch.zeros_like(cam))
+    return cam.div_(peak.clamp_min(1e-12))  # all-zero maps stay zero (0 / eps)
 
 
 def upsample(cam: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -90,5 +90,5 @@ def attribute_masks(
             raise KeyError(f"unknown attribute id {attr!r}")
         heat = normalise(upsample(cams[known[attr].index], size))
         heat = refine(heat, mask_type(attr), person, text)
-        out[attr] = (heat >= threshold).numpy() & (heat > 0).numpy()
+        out[attr] = ((heat > 0) if threshold <= 0 else (heat >= threshold)).numpy()
     return out
