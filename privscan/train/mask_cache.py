@@ -64,19 +64,11 @@ def _shrink(mask: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
-class MaskCache:
-    """Person/text masks per image id under `directory/<sources hash>/`."""
+class CachedMasks:
+    """Read-only view of one cache folder: what training data loaders hold (small, picklable, no models)."""
 
-    def __init__(self, directory: Path, sources: Mapping[str, MaskSource], *, max_side: int = CACHE_MAX_SIDE):
-        unknown = set(sources) - set(MASK_KEYS)
-        if unknown:
-            raise ValueError(f"mask sources must be among {MASK_KEYS}, got {sorted(unknown)}")
-        self.sources = dict(sources)
-        self.max_side = max_side
-        key = "|".join(f"{k}={self.sources[k].name}" for k in sorted(self.sources)) + f"|{max_side}"
-        self.key = hashlib.sha256(key.encode()).hexdigest()[:12]
-        self.directory = Path(directory) / self.key
-        self.description = key
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
 
     def path(self, image_id: str) -> Path:
         return self.directory / f"{_safe_name(image_id)}.npz"
@@ -94,6 +86,25 @@ class MaskCache:
                 return {k: data[k].astype(np.float32) / 255.0 for k in MASK_KEYS if k in data.files}
         except (OSError, ValueError, KeyError):  # a damaged entry is recomputed by the next build
             return None
+
+
+class MaskCache(CachedMasks):
+    """Person/text masks per image id under `directory/<sources hash>/`, computed by the given sources."""
+
+    def __init__(self, directory: Path, sources: Mapping[str, MaskSource], *, max_side: int = CACHE_MAX_SIDE):
+        unknown = set(sources) - set(MASK_KEYS)
+        if unknown:
+            raise ValueError(f"mask sources must be among {MASK_KEYS}, got {sorted(unknown)}")
+        self.sources = dict(sources)
+        self.max_side = max_side
+        key = "|".join(f"{k}={self.sources[k].name}" for k in sorted(self.sources)) + f"|{max_side}"
+        self.key = hashlib.sha256(key.encode()).hexdigest()[:12]
+        super().__init__(Path(directory) / self.key)
+        self.description = key
+
+    def reader(self) -> CachedMasks:
+        """The read-only view (without the detectors) to hand to data loaders."""
+        return CachedMasks(self.directory)
 
     def compute(self, image_id: str, image: DecodedImage) -> dict[str, np.ndarray]:
         """Run every source on one image and store the masks; returns them (float32, cached resolution)."""

@@ -345,10 +345,12 @@ def train(
     atomic_write_text(run_dir / "config.json", json.dumps(config_dict(cfg), indent=2) + "\n")
     cache = mask_cache_for(cfg.masks, Path(cfg.mask_cache or run_dir / "mask_cache"), mask_sources)
     prepare_masks(cache, train_records + val_records, console, "train+val")
+    guides = cache.reader() if cache is not None else None
+    del cache  # the detectors are not needed any more: free their memory before training
 
-    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, cache)
+    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, guides)
     val_labels, val_targets = split_arrays(val_records, profile, console) if val_records else (None, None)
-    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, cache) if val_records else None
+    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, guides) if val_records else None
 
     pair = build_pair(cfg).to(device)
     optimizer = make_optimizer(pair, cfg)
@@ -652,7 +654,10 @@ def evaluate(
     prepare_masks(cache, records, console, split)
     size = int(config["input_size"])
     loader = DataLoader(
-        VisprImages(records, labels, targets, size, cache), batch_size=batch_size, shuffle=False, num_workers=workers
+        VisprImages(records, labels, targets, size, cache.reader() if cache else None),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=workers,
     )
     probs, scores = run_inference(model, loader, device)
     ps = privacy_score_metrics(scores, targets)
