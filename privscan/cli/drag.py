@@ -93,6 +93,13 @@ def train(
     lr_gcn: Annotated[float, typer.Option("--lr-gcn", help="Adjacency, GCN and classifier lr.")] = 1e-3,
     lr_finetune: Annotated[float, typer.Option("--lr-finetune", help="Stage 1 backbone lr.")] = 1e-4,
     weight_decay: Annotated[float, typer.Option("--weight-decay")] = 1e-7,
+    grouping_norm: Annotated[
+        str,
+        typer.Option(
+            "--grouping-norm",
+            help="Dis/Div on peak-normalised region maps (peak) or on raw maps, literally as eq. 3 (none).",
+        ),
+    ] = "peak",
     kmeans_images: Annotated[
         int | None, typer.Option("--kmeans-images", help="Use at most this many training images for K-means.")
     ] = None,
@@ -147,6 +154,7 @@ def train(
         lr_cgl=lr_cgl,
         lr_gcn=lr_gcn,
         weight_decay=weight_decay,
+        grouping_norm=grouping_norm,
         kmeans_images=kmeans_images,
     )
     result = DragTrainer(cfg, console=err_console, resume=resume).run()

@@ -40,7 +40,7 @@ from privscan.device import describe, resolve_device
 from privscan.errors import UsageError
 from privscan.io.atomic import atomic_write_text
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, region_maps
-from privscan.models.drag_losses import dis_div_loss, grouping_bce
+from privscan.models.drag_losses import dis_div_loss, grouping_bce, peak_normalised
 from privscan.pretrained import imagenet_backbone, resolve_backbone_file
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks
 from privscan.train.classification_metrics import ClassificationMetrics, classification_metrics
@@ -101,6 +101,7 @@ class DragTrainConfig:
     lr_gcn: float = 1e-3
     weight_decay: float = 1e-7
     div_weight: float = 1.0
+    grouping_norm: str = "peak"  # "peak": Dis/Div on peak-normalised maps; "none": literal eq. 3 on raw Fw
     kmeans_images: int | None = None  # None: every training image
     hflip: bool = True
 
@@ -110,6 +111,8 @@ class DragTrainConfig:
         for name in ("finetune_epochs", "cgl_epochs", "epochs", "freeze_epochs"):
             if getattr(self, name) < 0:
                 raise UsageError(f"--{name.replace('_', '-')} must not be negative")
+        if self.grouping_norm not in ("peak", "none"):
+            raise UsageError("--grouping-norm must be peak or none")
         if self.epochs < 1:
             raise UsageError("--epochs (joint training) must be at least 1")
         fractions = (self.val_fraction, self.test_fraction)
@@ -457,15 +460,7 @@ class DragTrainer:
     def _joint(self, model: Drag, head: FinetuneHead, data: PrivacyData, init: dict[str, Any]) -> None:
         cfg, train = self.cfg, data.split("train")
         weight = class_weights(train).to(self.device)
-        opt = torch.optim.Adam(
-            [
-                {"params": model.part_parameters("backbone"), "lr": cfg.lr_backbone},
-                {"params": model.part_parameters("cgl"), "lr": cfg.lr_cgl},
-                {"params": model.part_parameters("gcn") + model.part_parameters("head"), "lr": cfg.lr_gcn},
-            ],
-            weight_decay=cfg.weight_decay,
-        )
-        opt_group = torch.optim.Adam(model.cgl.parameters(), lr=cfg.lr_cgl, weight_decay=cfg.weight_decay)
+        opt, opt_group = joint_optimizers(model, cfg)
         self._restore_optimizers({"joint": opt, "grouping": opt_group})
         scaler = grad_scaler(self.device, cfg.amp)
         while self.state.stage_epoch < cfg.epochs:
@@ -486,26 +481,12 @@ class DragTrainer:
                 )
                 for batch in self._batches(loader, train):
                     x, y = batch.images.to(self.device), batch.labels.to(self.device)
-                    # step 1: classification loss over every trainable part
-                    with mixed_precision(self.device, cfg.amp):
-                        out = model(x)
-                    loss = F.cross_entropy(out.logits.float(), y, weight=weight)
-                    opt.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    scaler.step(opt)
-                    scaler.update()
-                    # step 2: Dis + Div on the region maps, moving the channel grouping only
-                    features = out.features.detach().float()
-                    maps = region_maps(features, model.cgl(features))
-                    group_loss, _, _ = dis_div_loss(maps, cfg.div_weight)
-                    opt_group.zero_grad(set_to_none=True)
-                    group_loss.backward()
-                    opt_group.step()
+                    step = joint_step(model, x, y, opt, opt_group, scaler, weight=weight, cfg=cfg, device=self.device)
                     n = y.numel()
                     total += n
-                    correct += int((out.logits.argmax(1) == y).sum())
-                    loss_sum += loss.item() * n
-                    group_sum += group_loss.item() * n
+                    correct += int((step.logits.argmax(1) == y).sum())
+                    loss_sum += step.cls_loss * n
+                    group_sum += step.group_loss * n
                     bar.update(
                         task,
                         advance=1,
@@ -543,8 +524,8 @@ class DragTrainer:
                 save_checkpoint(self.out / "best.pt", payload)
             self.state.stage_epoch += 1
             self._save_last(model, head, init, {"joint": opt, "grouping": opt_group})
-        self.state.stage, self.state.stage_epoch = "done", 0
-        self._save_last(model, head, init)
+        self.state.stage = "done"  # stage_epoch keeps the number of joint epochs, so --epochs can extend the run
+        self._save_last(model, head, init, {"joint": opt, "grouping": opt_group})  # kept for a later --epochs
 
     # --------------------------------------------------------------------------------------- evaluation
 
@@ -576,13 +557,15 @@ class DragTrainer:
         data = self._load_data()
         atomic_write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
         self._write_data_report(data)
+        seed_everything(cfg.seed)  # torch's own start-up seed is random: seed before any weight is initialised
         model, init = self._build_model()
         head = FinetuneHead(self.model_cfg.channels).to(self.device)
         if self._resume_payload is not None:
             head.load_state_dict(self._resume_payload["finetune_head"])
+            if self.state.stage == "done" and self.state.stage_epoch < cfg.epochs:
+                self.state.stage = "joint"  # a finished run resumed with more --epochs trains on
             self.log(f"resuming at stage {self.state.stage}, {self.state.stage_epoch} epoch(s) done")
         self.log(f"device: {describe(self.device)}; run folder: {self.out}")
-        seed_everything(cfg.seed)
         if self.state.stage == "finetune":
             self._finetune(model, head, data, init)
         if self.state.stage == "kmeans":
@@ -618,6 +601,58 @@ class DragTrainer:
         payload["training_data"] = {**data.describe(), "unreadable": len(self.state.skipped)}
         save_checkpoint(best_path, payload)
         return TrainResult(self.out, best_path, int(payload["epoch"]), val, test, None, dict(self.state.skipped))
+
+
+@dataclass
+class StepResult:
+    logits: torch.Tensor
+    cls_loss: float
+    group_loss: float
+
+
+def joint_step(
+    model: Drag,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    opt: torch.optim.Optimizer,
+    opt_group: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    *,
+    weight: torch.Tensor | None,
+    cfg: DragTrainConfig,
+    device: torch.device,
+) -> StepResult:
+    """One joint-training batch: an Lcls step over every trainable part, then a Dis+Div step on the CGL only."""
+    with mixed_precision(device, cfg.amp):
+        out = model(x)
+    loss = F.cross_entropy(out.logits.float(), y, weight=weight)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    # the grouping step reuses this batch's backbone features (no gradient to the backbone) with the updated CGL
+    features = out.features.detach().float()
+    maps = region_maps(features, model.cgl(features))
+    if cfg.grouping_norm == "peak":
+        maps = peak_normalised(maps)
+    group_loss, _, _ = dis_div_loss(maps, cfg.div_weight)
+    opt_group.zero_grad(set_to_none=True)
+    group_loss.backward()
+    opt_group.step()
+    return StepResult(out.logits.detach(), loss.item(), group_loss.item())
+
+
+def joint_optimizers(model: Drag, cfg: DragTrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Adam with per-part learning rates for Lcls, and a CGL-only Adam for Dis+Div."""
+    opt = torch.optim.Adam(
+        [
+            {"params": model.part_parameters("backbone"), "lr": cfg.lr_backbone},
+            {"params": model.part_parameters("cgl"), "lr": cfg.lr_cgl},
+            {"params": model.part_parameters("gcn") + model.part_parameters("head"), "lr": cfg.lr_gcn},
+        ],
+        weight_decay=cfg.weight_decay,
+    )
+    return opt, torch.optim.Adam(model.cgl.parameters(), lr=cfg.lr_cgl, weight_decay=cfg.weight_decay)
 
 
 def make_loader(
