@@ -1,11 +1,11 @@
 """Which pixels may hold each of the 68 VISPR attributes: Un-masked, Human or Text (PrivObfNet's mask types).
 
-PrivObfNet (Tay et al., WACV 2024, Table 1) gives every attribute a mask type. A Human attribute can only
-be seen on a person, so its attention map is weighted by a person mask; a Text attribute is only ever
+PrivObfNet (Tay et al., WACV 2024, Table 1) gives attributes a mask type. A Human attribute can only be
+seen on a person, so its attention map is weighted by a person mask; a Text attribute is only ever
 written, so its map is weighted by a text mask (OCR word boxes); an Un-masked attribute is a whole object
-or a whole scene and keeps its map as it is. The paper's table names the types for a subset of the
-attributes; this table extends it to all 68, with the reason for each choice next to it. When in doubt an
-attribute is Un-masked: a wrong Human/Text type would cut away pixels that give the information away.
+or a whole scene and keeps its map as it is. The three kinds are the paper's; the assignment of each of
+the 68 attributes below is ours, with the reason for each choice next to it. When in doubt an attribute
+is Un-masked: a wrong Human/Text type would cut away pixels that give the information away.
 """
 
 from __future__ import annotations
