@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -620,6 +621,16 @@ def evaluate_masks(
     return report
 
 
+def default_eval_mask_cache(checkpoint: Path) -> Path:
+    """A training run's own cache when the checkpoint is a run's best.pt, else the user's cache folder
+    (never a weights folder: registered checkpoints live there)."""
+    run_dir = checkpoint.resolve().parent
+    if (run_dir / "last.pt").exists() or (run_dir / "config.json").exists():
+        return run_dir / "mask_cache"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "privscan" / "mask_cache"
+
+
 def evaluate(
     checkpoint: Path,
     data: Path,
@@ -650,7 +661,7 @@ def evaluate(
     t0 = time.perf_counter()
     records = load_split(data, split, limit=limit)
     labels, targets = split_arrays(records, prof, console)
-    cache = mask_cache_for(masks, Path(mask_cache or Path(checkpoint).parent / "mask_cache"), mask_sources)
+    cache = mask_cache_for(masks, Path(mask_cache or default_eval_mask_cache(Path(checkpoint))), mask_sources)
     prepare_masks(cache, records, console, split)
     size = int(config["input_size"])
     loader = DataLoader(
