@@ -307,6 +307,8 @@ class PiiRecogniser:
     def __init__(self, *, phone_region: str = "US") -> None:
         self.phone_region = phone_region
         _census()  # load the name lists now, not on the first image
+        # the parsers import and load their CRF models lazily: do it at build time, not on the first photo
+        self.find_in_text("Name: John Smith\n88 Quarry Hill Road\nPhone: +1 415 555 7061\nSSN 123-45-6789")
 
     # public entry points
 
