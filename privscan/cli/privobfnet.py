@@ -122,7 +122,8 @@ def train(
 ) -> None:
     """Reproduce PrivObfNet (WACV 2024) on VISPR: privacy score, 68 attributes and attention maps."""
     from privscan import weights
-    from privscan.train.privobfnet_trainer import TrainConfig, evaluate, register_best
+    from privscan.train.privobfnet_eval import evaluate
+    from privscan.train.privobfnet_trainer import TrainConfig, register_best
     from privscan.train.privobfnet_trainer import train as run_training
     from privscan.train.vispr_data import split_list_path
 
@@ -216,7 +217,7 @@ def evaluate(
     """PrivObfNet metrics (privacy-score L1/Pearson/Spearman, attribute mAP/accuracy, mask mIoU) on a split."""
     from privscan import weights
     from privscan.io.atomic import atomic_write_text
-    from privscan.train.privobfnet_trainer import evaluate as run_evaluation
+    from privscan.train.privobfnet_eval import evaluate as run_evaluation
 
     if checkpoint is None:
         entries = [e for e in weights.load_manifest().values() if e.kind == "privobfnet"]
