@@ -57,6 +57,10 @@ class NudityDetector:
         self._classifier = NSFWClassifier(
             model_path=str(path), providers=["CPUExecutionProvider"], intra_op_num_threads=threads
         )
+        if hasattr(self._classifier, "_session"):  # non-spinning threads, as for OCR (see ocr.ort_session)
+            from privscan.detectors.ocr import ort_session
+
+            self._classifier._session = ort_session(path, threads)
         self._lock = threading.Lock()
 
     def score(self, image: DecodedImage) -> float:
