@@ -339,12 +339,12 @@ def train(
     atomic_write_text(run_dir / "config.json", json.dumps(config_dict(cfg), indent=2) + "\n")
     cache = mask_cache_for(cfg.masks, Path(cfg.mask_cache or run_dir / "mask_cache"), mask_sources)
     prepare_masks(cache, train_records + val_records, console, "train+val")
-    guides = cache.reader() if cache is not None else None
+    mask_reader = cache.reader() if cache is not None else None
     del cache  # the detectors are not needed any more: free their memory before training
 
-    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, guides)
+    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, mask_reader)
     val_labels, val_targets = split_arrays(val_records, profile, console) if val_records else (None, None)
-    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, guides) if val_records else None
+    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, mask_reader) if val_records else None
 
     pair = build_pair(cfg).to(device)
     optimizer = make_optimizer(pair, cfg)
@@ -454,8 +454,8 @@ def train(
                 "best_metrics_json": json.dumps(best_metrics),
             },
         )
-        with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        # rewritten whole from the history last.pt holds, so a resumed run's file has every epoch once
+        atomic_write_text(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
         _print_epoch(console, record, cfg.epochs)
         if on_epoch is not None:
             on_epoch(record)
