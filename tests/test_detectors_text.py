@@ -168,6 +168,7 @@ def test_names_use_parsers_and_labels(pii: PiiRecogniser) -> None:
     assert kinds(pii, "Dear Johanna, thanks") == {"name_first": ["Johanna"]}
     assert kinds(pii, "NOWHERE BANK") == {}
     assert kinds(pii, "Grand Central Station") == {}
+    assert kinds(pii, "Summer Sale") == {} and kinds(pii, "Exit Only") == {}  # census names, but sign words
 
 
 def test_addresses_use_usaddress(pii: PiiRecogniser) -> None:

@@ -138,6 +138,10 @@ _NOT_NAME_WORDS = (
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december online banking user username login password iban bic swift
     visa mastercard debit credit member since valid from until page document identification personal
+    sale sales summer winter spring autumn fall happy birthday merry christmas easter holiday holidays exit
+    only open closed entrance entry push pull stop off free menu special today tonight love home sweet best
+    wishes congratulations party wedding welcome hello goodbye day night morning evening news weather sport
+    sports team club league cup final service services parking private public toilet toilets information
     """
 )
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
@@ -302,7 +306,7 @@ def _mrz_check(field_: str, check: str) -> bool:
 class PiiRecogniser:
     """Finds personal data in OCR lines. Stateless after construction; safe to share between threads."""
 
-    version = "pii-1"
+    version = "pii-2"
 
     def __init__(self, *, phone_region: str = "US") -> None:
         self.phone_region = phone_region
