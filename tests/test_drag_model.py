@@ -26,6 +26,15 @@ from privscan.train.common import save_checkpoint
 SIZE = 64  # 2 x 2 feature map: small and fast, still a real backbone forward
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One thread: on 2 cores shared with other jobs two OpenMP threads mostly wait on each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def mobilenet_drag() -> Drag:
     """DRAG on the real offline ImageNet MobileNetV2 (non-degenerate features), N = 4, 96 px input."""
