@@ -70,7 +70,10 @@ def _images(folder, names):
 
 def test_csv_layout_with_missing_image(tmp_path):
     _images(tmp_path / "images", ["a.jpg", "b.jpg", "c.jpg", "d.jpg"])
-    (tmp_path / "train.csv").write_text("img_name,label\na.jpg,public\nb.jpg,private\nmissing.jpg,private\n")
+    # GIP/DRAG CSVs hold paths from the authors' machine: found again by file name under the data folder
+    (tmp_path / "train.csv").write_text(
+        "img_name,label\na.jpg,public\n/home/someone/PicAlert/train/private/b.jpg,private\nmissing.jpg,private\n"
+    )
     (tmp_path / "val.csv").write_text("img_name,label\nc.jpg,0\n")
     (tmp_path / "test.csv").write_text("img_name,label\nd.jpg,1\n")
     data = load_privacy_data(tmp_path)

@@ -386,7 +386,11 @@ class DragTrainer:
     def _kmeans(self, model: Drag, head: FinetuneHead, data: PrivacyData, init: dict[str, Any]) -> ChannelGroups:
         cfg, train = self.cfg, data.split("train")
         model.backbone.eval()
-        loader = self._loader(train, train=False, epoch_seed=self._epoch_seed("kmeans", 0))
+        # shuffled (no flips), so that --kmeans-images takes a sample of both classes, not the first files listed
+        loader = make_loader(
+            train, cfg.image_size, cfg.batch_size, cfg.workers, train=True, hflip=False,
+            seed=self._epoch_seed("kmeans", 0), pin_memory=self.device.type == "cuda",
+        )  # fmt: skip
         limit = cfg.kmeans_images or len(train)
         started = time.perf_counter()
         with progress() as bar:

@@ -117,24 +117,34 @@ class ImageResolver:
         name = name.strip()
         if not name:
             return None
-        direct = Path(name).expanduser()
-        if direct.is_absolute():
-            return direct if direct.is_file() else None
-        for root in self.roots:
-            candidate = root / name
-            if candidate.is_file():
-                return candidate
+        given = Path(name).expanduser()
+        if given.is_absolute() and given.is_file():
+            return given
+        if not given.is_absolute():
+            for root in self.roots:
+                candidate = root / given
+                if candidate.is_file():
+                    return candidate
+        # Not where the annotation says (e.g. an absolute path from the authors' machine): look it up by name.
         if self._by_name is None:
             self._index()
         assert self._by_name is not None and self._by_stem is not None
-        base = Path(name).name
-        hits = self._by_name.get(base) or (self._by_stem.get(base) if Path(base).suffix == "" else None)
-        if hits and len(hits) == 1:
+        hits = self._by_name.get(given.name) or (self._by_stem.get(given.name) if given.suffix == "" else None)
+        if not hits:
+            return None
+        if len(hits) == 1:
             return hits[0]
-        if hits:  # several files share the name: prefer one whose path ends with the given relative path
-            tail = [h for h in hits if h.as_posix().endswith(Path(name).as_posix())]
-            return tail[0] if len(tail) == 1 else None
-        return None
+        # several files share the name: take the one whose trailing folders match the annotation's the longest
+        scores = [_common_tail(h.parts, given.parts) for h in hits]
+        best = max(scores)
+        return hits[scores.index(best)] if scores.count(best) == 1 else None
+
+
+def _common_tail(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def _parse_label(raw: str, private_label: int) -> int | None:
