@@ -213,3 +213,69 @@ def test_scores_are_profile_weighted(photos, tmp_path, fast_pipeline):
     index = vocab.by_id()[face.id].index
     assert record.privacy_score == pytest.approx(face.score * profile_vector()[index] / 5, abs=1e-4)
     assert np.isfinite(record.privacy_score)
+
+
+def test_models_drive_verdict_and_score_when_weights_exist(tmp_path, photos):
+    """With DRAG and PrivObfNet checkpoints (random weights in the trainers' real formats: this checks the
+    wiring and provenance, not accuracy) the verdict is DRAG's p_private and the score PrivObfNet's, and the
+    run header names both with the checkpoint's sha256. Person/text masks reach PrivObfNet as guides."""
+    from dataclasses import asdict
+
+    import torch
+
+    from privscan.masks.mask_types import mask_type_vector
+    from privscan.models.drag import CHECKPOINT_FORMAT as DRAG_FORMAT
+    from privscan.models.drag import Drag, DragConfig
+    from privscan.models.privobfnet import PrivObfNet
+    from privscan.train.common import save_checkpoint
+    from privscan.train.privobfnet_trainer import CHECKPOINT_FORMAT as POB_FORMAT
+    from privscan.weights import sha256_file
+
+    torch.manual_seed(0)
+    drag_cfg = DragConfig(regions=4, input_size=64)
+    drag_path = tmp_path / "drag.pt"
+    save_checkpoint(
+        drag_path,
+        {"format": DRAG_FORMAT, "config": asdict(drag_cfg), "state_dict": Drag(drag_cfg).state_dict(), "epoch": 0},
+    )
+    pob_path = tmp_path / "privobfnet.pt"
+    pob = PrivObfNet("mobilenet_v2", mask_types=mask_type_vector())
+    config = {
+        "model": "privobfnet",
+        "backbone": "mobilenet_v2",
+        "num_attributes": 68,
+        "attribute_ids": vocab.attribute_ids(),
+        "mask_types": mask_type_vector(),
+        "hidden": 128,
+        "input_size": 64,
+        "profile": [1.0] * 68,
+        "profile_source": "test",
+        "mask_threshold": 0.4,
+        "trained_on": "nothing (random weights, wiring test)",
+    }
+    save_checkpoint(pob_path, {"format": POB_FORMAT, "config": config, "state_dict": pob.state_dict(), "epoch": 0})
+
+    options = AuditOptions(
+        detectors=("faces", "people", "metadata"), drag_weights=drag_path, privobfnet_weights=pob_path, batch_size=3
+    )
+    pipeline = Pipeline(options)
+    seen_guides: list[torch.Tensor] = []
+    real_predict = pipeline.privobfnet.predict
+
+    def spy(batch, guides=None):
+        seen_guides.append(guides)
+        return real_predict(batch, guides)
+
+    pipeline.privobfnet.predict = spy
+    result = run_audit([str(photos)], options, tmp_path / "out", pipeline=pipeline)
+    analysed = [r for r in result.report.images if not r.failed]
+    assert analysed
+    for record in analysed:
+        assert record.verdict.source == "drag" and 0.0 <= record.verdict.p_private <= 1.0
+        assert record.privacy_score_source == "privobfnet"
+    models = {m.name: m for m in result.report.header.models}
+    assert models["drag"].status == "loaded" and models["drag"].weights_sha256 == sha256_file(drag_path)
+    assert models["privobfnet"].weights_sha256 == sha256_file(pob_path)
+    guides = torch.cat([g for g in seen_guides if g is not None])
+    assert guides.shape[1:] == (2, 64, 64)
+    assert float(guides[:, 0].max()) > 0.5  # the astronaut's person mask reached the model

@@ -22,7 +22,7 @@ from privscan.device import describe, resolve_device
 from privscan.engine.options import AuditOptions
 from privscan.errors import PrivscanError
 from privscan.io.decode import DecodedImage
-from privscan.models.preprocess import batch_inputs
+from privscan.models.preprocess import batch_inputs, resize_square
 from privscan.report.schema import ModelInfo
 
 
@@ -100,9 +100,9 @@ class Pipeline:
     # ---- analysis ----------------------------------------------------------------------------------
 
     def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
+        """Detectors per image first (their person/text masks guide PrivObfNet, as in training), then the
+        classifiers batched on the device."""
         analyses = [Analysis(image=img) for img in images]
-        if images and (self.drag is not None or self.privobfnet is not None):
-            self._run_models(analyses)
         for analysis in analyses:
             for detector in self.detectors:
                 start = time.perf_counter()
@@ -117,6 +117,8 @@ class Pipeline:
                 finally:
                     analysis.timings[detector.name] = round(time.perf_counter() - start, 4)
                 analysis.results.append(result)
+        if images and (self.drag is not None or self.privobfnet is not None):
+            self._run_models(analyses)
         return analyses
 
     def analyze(self, image: DecodedImage) -> Analysis:
@@ -134,12 +136,29 @@ class Pipeline:
             _share_time(analyses, "drag", time.perf_counter() - start)
         if self.privobfnet is not None:
             start = time.perf_counter()
-            batch = batch_inputs(rgbs, self.privobfnet.input_size).to(self.device)
-            for a, out in zip(analyses, self.privobfnet.predict(batch), strict=True):
+            size = self.privobfnet.input_size
+            batch = batch_inputs(rgbs, size).to(self.device)
+            for a, out in zip(analyses, self.privobfnet.predict(batch, _guides(analyses, size)), strict=True):
                 a.attribute_probs = np.asarray(out.attribute_probs, dtype=np.float64)
                 a.model_privacy_score = float(out.privacy_score)
                 a.privobfnet_output = out
             _share_time(analyses, "privobfnet", time.perf_counter() - start)
+
+
+def _guides(analyses: list[Analysis], size: int) -> torch.Tensor:
+    """(B, 2, size, size) person and text masks (zeros where a detector found none or did not run)."""
+    planes = []
+    for a in analyses:
+        h, w = a.image.height, a.image.width
+        person, text = a.mask("person"), a.mask("text")
+        stack = np.stack(
+            [
+                person if person is not None else np.zeros((h, w), np.float32),
+                text if text is not None else np.zeros((h, w), np.float32),
+            ]
+        ).astype(np.float32)
+        planes.append(resize_square(torch.from_numpy(stack), size))
+    return torch.stack(planes)
 
 
 def _share_time(analyses: list[Analysis], name: str, seconds: float) -> None:
@@ -151,9 +170,10 @@ def _predictor_info(predictor: Any, name: str, kind: str, missing_note: str) -> 
     if predictor is None:
         return ModelInfo(name=name, kind=kind, status="missing", note=missing_note)
     return ModelInfo(
-        name=predictor.name,
+        name=name,
         kind=kind,
         status="loaded",
+        weights=predictor.name,
         weights_sha256=predictor.weights_sha256,
         note=f"input {predictor.input_size}px",
     )
