@@ -558,12 +558,12 @@ class DragTrainer:
 
     def run(self) -> TrainResult:
         cfg = self.cfg
+        seed_everything(cfg.seed)  # torch's own start-up seed is random: seed before any weight is initialised
+        model, init = self._build_model()  # first, so missing backbone weights fail before any file is written
+        head = FinetuneHead(self.model_cfg.channels).to(self.device)
         data = self._load_data()
         atomic_write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
         self._write_data_report(data)
-        seed_everything(cfg.seed)  # torch's own start-up seed is random: seed before any weight is initialised
-        model, init = self._build_model()
-        head = FinetuneHead(self.model_cfg.channels).to(self.device)
         if self._resume_payload is not None:
             head.load_state_dict(self._resume_payload["finetune_head"])
             if self.state.stage == "done" and self.state.stage_epoch < cfg.epochs:
