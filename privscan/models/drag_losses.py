@@ -21,20 +21,25 @@ def dis_loss(maps: torch.Tensor) -> torch.Tensor:
     maps = maps.float()
     b, n, h, w = maps.shape
     flat = maps.reshape(b, n, h * w)
-    peak = flat.argmax(dim=-1, keepdim=True)  # (B, N, 1); argmax has no gradient anyway
-    cell = torch.arange(h * w, device=maps.device)
-    dist2 = (cell // w - peak // w).square() + (cell % w - peak % w).square()  # (B, N, P), integer grid units
+    peak = flat.argmax(dim=-1, keepdim=True)  # (B, N, 1), first maximum on ties; argmax has no gradient
+    rows = torch.arange(h, device=maps.device, dtype=maps.dtype).repeat_interleave(w)  # row of each cell (P,)
+    cols = torch.arange(w, device=maps.device, dtype=maps.dtype).repeat(h)  # column of each cell (P,)
+    dist2 = (rows - rows[peak]).square_() + (cols - cols[peak]).square_()  # (B, N, P) in grid cells
     return (flat.square() * dist2).mean()
 
 
 def largest_other(maps: torch.Tensor) -> torch.Tensor:
-    """For every region i and position: max over regions j != i of Fw_j there. (B, N, h, w)."""
+    """For every region i and position: max over regions j != i of Fw_j there. (B, N, h, w).
+
+    The largest region keeps the second largest value, every other region the largest (max, then a max with
+    the winner masked out: about 3x faster on CPU than topk over the region dimension).
+    """
     if maps.shape[1] < 2:
         raise ValueError("Div needs at least two regions")
-    top2 = maps.topk(2, dim=1)
-    first, second = top2.values[:, :1], top2.values[:, 1:2]
-    is_argmax = torch.arange(maps.shape[1], device=maps.device).view(1, -1, 1, 1) == top2.indices[:, :1]
-    return torch.where(is_argmax, second, first)
+    first, winner = maps.max(dim=1, keepdim=True)
+    second = maps.scatter(1, winner, float("-inf")).amax(dim=1, keepdim=True)
+    is_winner = torch.arange(maps.shape[1], device=maps.device).view(1, -1, 1, 1) == winner
+    return torch.where(is_winner, second, first)
 
 
 def div_loss(maps: torch.Tensor) -> torch.Tensor:
