@@ -223,11 +223,11 @@ def test_models_drive_verdict_and_score_when_weights_exist(tmp_path, photos):
 
     import torch
 
+    from privscan.io.checkpoint import save_checkpoint
     from privscan.masks.mask_types import mask_type_vector
     from privscan.models.drag import CHECKPOINT_FORMAT as DRAG_FORMAT
     from privscan.models.drag import Drag, DragConfig
     from privscan.models.privobfnet import PrivObfNet
-    from privscan.train.common import save_checkpoint
     from privscan.train.privobfnet_trainer import CHECKPOINT_FORMAT as POB_FORMAT
     from privscan.weights import sha256_file
 

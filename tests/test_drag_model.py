@@ -9,6 +9,7 @@ from drag_helpers import dis_loop, div_loop
 from sklearn.metrics import adjusted_rand_score
 
 from privscan.engine.drag_predictor import load_drag_predictor
+from privscan.io.checkpoint import save_checkpoint
 from privscan.models.backbone import BACKBONE_CHANNELS
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, drag_from_payload, region_maps
 from privscan.models.drag_losses import (
@@ -21,7 +22,6 @@ from privscan.models.drag_losses import (
 )
 from privscan.pretrained import imagenet_backbone
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks, peak_positions
-from privscan.train.common import save_checkpoint
 
 SIZE = 64  # 2 x 2 feature map: small and fast, still a real backbone forward
 

@@ -16,9 +16,9 @@ from privscan import weights
 from privscan.cli.app import app
 from privscan.engine.drag_predictor import load_drag_predictor
 from privscan.errors import UsageError, WeightsError
+from privscan.io.checkpoint import load_checkpoint
 from privscan.models.preprocess import batch_inputs
 from privscan.train.classification_metrics import classification_metrics
-from privscan.train.common import load_checkpoint
 from privscan.train.privacy_data import PRIVATE, PUBLIC, SPLIT_FILE, load_privacy_data
 
 runner = CliRunner()

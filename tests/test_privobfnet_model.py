@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from privscan.io.checkpoint import load_checkpoint, save_checkpoint
 from privscan.masks.mask_types import MaskType, mask_type_vector
 from privscan.models.backbone import Backbone
 from privscan.models.privobfnet import (
@@ -20,7 +21,6 @@ from privscan.models.privobfnet import (
     model_from_payload,
     random_crop_offsets,
 )
-from privscan.train.common import load_checkpoint, save_checkpoint
 from privscan.vocab import attribute_ids, by_id
 
 

@@ -11,9 +11,9 @@ import torch
 from privscan import weights
 from privscan.engine.privobfnet_predictor import PrivObfNetOutput, load_privobfnet_predictor
 from privscan.errors import WeightsError
+from privscan.io.checkpoint import save_checkpoint
 from privscan.masks.mask_types import mask_type_vector
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet
-from privscan.train.common import save_checkpoint
 from privscan.train.privobfnet_trainer import register_best
 from privscan.vocab import attribute_ids
 

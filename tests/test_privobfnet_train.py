@@ -22,10 +22,10 @@ from privobfnet_helpers import PATTERN_ATTRIBUTES, write_vispr
 
 from privscan import weights
 from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
+from privscan.io.checkpoint import load_checkpoint
 from privscan.io.decode import load_image
 from privscan.masks.cam_masks import cam_peak
 from privscan.models.preprocess import batch_inputs
-from privscan.train.common import load_checkpoint
 from privscan.train.privobfnet_trainer import TrainConfig, train
 from privscan.train.vispr_metrics import rle_encode
 from privscan.vocab import by_id

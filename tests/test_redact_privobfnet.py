@@ -17,10 +17,10 @@ from PIL import Image
 
 from privscan import synth, vocab
 from privscan.engine.redact import RedactOptions, redact
+from privscan.io.checkpoint import save_checkpoint
 from privscan.io.decode import load_image
 from privscan.masks.mask_types import mask_type_vector
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet
-from privscan.train.common import save_checkpoint
 
 
 def _random_checkpoint(path: Path, attribute: str, input_size: int = 224) -> None:

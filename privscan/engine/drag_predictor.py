@@ -16,9 +16,9 @@ import torch
 
 from privscan import weights
 from privscan.errors import WeightsError
+from privscan.io.checkpoint import load_checkpoint
 from privscan.models.drag import PRIVATE_INDEX, Drag, drag_from_payload
 from privscan.models.preprocess import resize_square
-from privscan.train.common import load_checkpoint
 
 DEFAULT_ENTRY = "drag"
 

@@ -22,10 +22,10 @@ import torch
 from privscan import weights
 from privscan.device import autocast
 from privscan.errors import WeightsError
+from privscan.io.checkpoint import load_checkpoint
 from privscan.masks.cam_masks import DEFAULT_THRESHOLD, attribute_masks
 from privscan.models.preprocess import resize_square
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet, model_from_payload
-from privscan.train.common import load_checkpoint
 from privscan.vocab import attribute_ids
 
 DEFAULT_ENTRY = "privobfnet"

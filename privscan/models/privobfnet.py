@@ -226,7 +226,7 @@ def from_config(config: dict) -> PrivObfNet:
 
 
 def model_from_payload(payload: dict, attribute_ids: Sequence[str]) -> PrivObfNet:
-    """Model-Image with a best checkpoint's weights (a dict from privscan.train.common.load_checkpoint).
+    """Model-Image with a best checkpoint's weights (a dict from privscan.io.checkpoint.load_checkpoint).
 
     ValueError when the checkpoint is not PrivObfNet's, was trained on another attribute list, or its
     tensors do not fit the architecture its config describes.

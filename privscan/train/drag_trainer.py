@@ -39,19 +39,13 @@ from privscan import __version__, weights
 from privscan.device import describe, resolve_device
 from privscan.errors import UsageError
 from privscan.io.atomic import atomic_write_text
+from privscan.io.checkpoint import load_checkpoint, save_checkpoint
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, region_maps
 from privscan.models.drag_losses import dis_div_loss, grouping_bce, peak_normalised
 from privscan.pretrained import imagenet_backbone, resolve_backbone_file
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks
 from privscan.train.classification_metrics import ClassificationMetrics, classification_metrics
-from privscan.train.common import (
-    grad_scaler,
-    load_checkpoint,
-    mixed_precision,
-    progress,
-    save_checkpoint,
-    seed_everything,
-)
+from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
 from privscan.train.privacy_data import (
     LABEL_NAMES,
     PRIVATE,

@@ -21,11 +21,11 @@ from torch.utils.data import DataLoader
 from privscan import weights as weights_mod
 from privscan.device import describe, resolve_device
 from privscan.errors import UsageError, WeightsError
+from privscan.io.checkpoint import load_checkpoint
 from privscan.io.decode import load_image
 from privscan.masks.cam_masks import DEFAULT_THRESHOLD, attribute_masks
 from privscan.models.preprocess import model_input
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet, model_from_payload
-from privscan.train.common import load_checkpoint
 from privscan.train.mask_cache import MaskCache, MaskSource
 from privscan.train.privobfnet_trainer import mask_cache_for, prepare_masks, run_inference, split_arrays
 from privscan.train.vispr_data import VisprImages, choose_profile, guides_from_masks, load_split

@@ -38,6 +38,7 @@ from privscan import weights as weights_mod
 from privscan.device import describe, resolve_device
 from privscan.errors import UsageError
 from privscan.io.atomic import atomic_write_text
+from privscan.io.checkpoint import load_checkpoint, save_checkpoint
 from privscan.masks.cam_masks import DEFAULT_THRESHOLD
 from privscan.masks.mask_types import mask_type_vector
 from privscan.models.backbone import BACKBONE_CHANNELS, BACKBONE_STRIDE
@@ -49,14 +50,7 @@ from privscan.models.privobfnet import (
     random_crop_offsets,
 )
 from privscan.models.privobfnet_losses import LossWeights, total_loss
-from privscan.train.common import (
-    grad_scaler,
-    load_checkpoint,
-    mixed_precision,
-    progress,
-    save_checkpoint,
-    seed_everything,
-)
+from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
 from privscan.train.mask_cache import MaskCache, MaskSource, default_mask_sources
 from privscan.train.vispr_data import (
     VisprImages,
