@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _timing import peak_rss_mib  # benchmarks/_timing.py (script folder is on sys.path)
 from PIL import Image
 
 from privscan import synth
@@ -58,10 +58,6 @@ def build_folder(root: Path, count: int, seed: int = 0) -> list[tuple[int, int]]
     return sizes
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=50)
@@ -82,7 +78,7 @@ def main() -> None:
         f"folder: {args.images} JPEGs, {min(max(s) for s in sizes)}-{max(max(s) for s in sizes)} px long side, "
         f"{statistics.mean(mp):.1f} MP mean (built in {time.perf_counter() - start:.1f} s)"
     )
-    rss_before = peak_rss_mb()
+    rss_before = peak_rss_mib()
 
     options = AuditOptions(device=args.device, ocr_engine=args.ocr, batch_size=args.batch_size, workers=args.workers)
     t0 = time.perf_counter()
@@ -117,7 +113,7 @@ def main() -> None:
     print("per-detector seconds per image (mean / max):")
     for name, values in per_detector.items():
         print(f"  {name:<10} {statistics.mean(values):.3f} / {max(values):.3f}")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB (after building the folder: {rss_before:.0f} MB)")
+    print(f"peak RSS: {peak_rss_mib():.0f} MB (after building the folder: {rss_before:.0f} MB)")
     if not args.keep:
         import shutil
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from _timing import peak_rss_mib, timed  # benchmarks/_timing.py (script folder is on sys.path)
 from drag_helpers import dis_loop, div_loop
 
 from privscan.device import describe
@@ -29,29 +28,6 @@ from privscan.train.common import grad_scaler
 from privscan.train.drag_trainer import DragTrainConfig, joint_optimizers, joint_step
 
 REQUIRED_SPEEDUP = 50.0
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, device: torch.device, repeats: int, warmup: int = 1) -> float:
-    """Median seconds per call."""
-    for _ in range(warmup):
-        fn()
-    sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
 def build(backbone: str, regions: int, size: int) -> Drag:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
-import time
 
 import numpy as np
 import torch
+from _timing import peak_rss_mib, timed  # benchmarks/_timing.py (script folder is on sys.path)
 
 from privscan.device import describe
 from privscan.engine.privobfnet_predictor import PrivObfNetPredictor
@@ -28,29 +27,6 @@ from privscan.models.privobfnet_losses import total_loss
 from privscan.pretrained import imagenet_backbone
 from privscan.train.common import grad_scaler, mixed_precision
 from privscan.train.privobfnet_trainer import TrainConfig, make_optimizer
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, device: torch.device, repeats: int, warmup: int = 1) -> float:
-    """Median seconds per call."""
-    for _ in range(warmup):
-        fn()
-    sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
 def backbone(name: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -25,6 +26,19 @@ DeviceOpt = Annotated[
         "--device",
         help="Compute device: auto (CUDA when torch sees it), cpu, cuda or cuda:N.",
         show_default=True,
+    ),
+]
+
+
+# Options every training command shares.
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last.pt.")]
+RegisterOpt = Annotated[
+    bool, typer.Option("--register/--no-register", help="Add the best checkpoint to the weights manifest.")
+]
+WeightsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--weights-dir", help="Weights folder to register in (default: $PRIVSCAN_WEIGHTS_DIR, else weights/)."
     ),
 ]
 

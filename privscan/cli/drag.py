@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from privscan.cli.common import DeviceOpt, console, err_console
+from privscan.cli.common import DeviceOpt, RegisterOpt, ResumeOpt, WeightsDirOpt, console, err_console
 from privscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -111,17 +111,10 @@ def train(
     test_fraction: Annotated[
         float, typer.Option("--test-fraction", help="folders only: share of each class drawn for testing.")
     ] = 0.2,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last.pt.")] = False,
-    register: Annotated[
-        bool, typer.Option("--register/--no-register", help="Add the best checkpoint to the weights manifest.")
-    ] = True,
+    resume: ResumeOpt = False,
+    register: RegisterOpt = True,
     register_name: Annotated[str, typer.Option("--register-name", help="Manifest entry name.")] = "drag",
-    weights_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--weights-dir", help="Weights folder to register in (default: $PRIVSCAN_WEIGHTS_DIR, else weights/)."
-        ),
-    ] = None,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """Reproduce DRAG (AAAI 2022) on PicAlert / Image Privacy: fine-tune, K-means, CGL, joint training."""
     from privscan import weights

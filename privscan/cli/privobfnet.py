@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from privscan.cli.common import DeviceOpt, console, err_console
+from privscan.cli.common import DeviceOpt, RegisterOpt, ResumeOpt, WeightsDirOpt, console, err_console
 from privscan.errors import UsageError
 
 ProfileOpt = Annotated[
@@ -108,17 +108,10 @@ def train(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: DeviceOpt = "auto",
     amp: Annotated[bool, typer.Option("--amp/--no-amp", help="Mixed precision on CUDA (no effect on CPU).")] = True,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last.pt.")] = False,
-    register: Annotated[
-        bool, typer.Option("--register/--no-register", help="Add the best checkpoint to the weights manifest.")
-    ] = True,
+    resume: ResumeOpt = False,
+    register: RegisterOpt = True,
     register_name: Annotated[str, typer.Option("--register-name", help="Manifest entry name.")] = "privobfnet",
-    weights_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--weights-dir", help="Weights folder to register in (default: $PRIVSCAN_WEIGHTS_DIR, else weights/)."
-        ),
-    ] = None,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """Reproduce PrivObfNet (WACV 2024) on VISPR: privacy score, 68 attributes and attention maps."""
     from privscan import weights
