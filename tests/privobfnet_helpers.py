@@ -82,3 +82,32 @@ def write_vispr(root: Path, counts: dict[str, int], *, size: int = 128, patch: i
     boxes = {s: {e["id"]: e["boxes"] for e in entries} for s, entries in truth.items()}
     (root / "boxes.json").write_text(json.dumps(boxes))  # not part of VISPR: the answers, for checks
     return truth
+
+
+def random_checkpoint(path: Path, *, input_size: int = 64, model=None) -> Path:
+    """An untrained Model-Image (or `model`) saved in the trainer's best.pt format: for wiring tests, not accuracy."""
+    import torch
+
+    from privscan import vocab
+    from privscan.io.checkpoint import save_checkpoint
+    from privscan.masks.mask_types import mask_type_vector
+    from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet
+
+    if model is None:
+        torch.manual_seed(0)
+        model = PrivObfNet("mobilenet_v2", mask_types=mask_type_vector())
+    config = {
+        "model": "privobfnet",
+        "backbone": "mobilenet_v2",
+        "num_attributes": vocab.num_attributes(),
+        "attribute_ids": vocab.attribute_ids(),
+        "mask_types": mask_type_vector(),
+        "hidden": 128,
+        "input_size": input_size,
+        "profile": [1.0] * vocab.num_attributes(),
+        "profile_source": "test",
+        "mask_threshold": 0.4,
+        "trained_on": "nothing (random weights, wiring test)",
+    }
+    save_checkpoint(path, {"format": CHECKPOINT_FORMAT, "config": config, "state_dict": model.state_dict(), "epoch": 0})
+    return path

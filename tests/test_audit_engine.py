@@ -222,13 +222,11 @@ def test_models_drive_verdict_and_score_when_weights_exist(tmp_path, photos):
     from dataclasses import asdict
 
     import torch
+    from privobfnet_helpers import random_checkpoint
 
     from privscan.io.checkpoint import save_checkpoint
-    from privscan.masks.mask_types import mask_type_vector
     from privscan.models.drag import CHECKPOINT_FORMAT as DRAG_FORMAT
     from privscan.models.drag import Drag, DragConfig
-    from privscan.models.privobfnet import PrivObfNet
-    from privscan.train.privobfnet_trainer import CHECKPOINT_FORMAT as POB_FORMAT
     from privscan.weights import sha256_file
 
     torch.manual_seed(0)
@@ -238,22 +236,7 @@ def test_models_drive_verdict_and_score_when_weights_exist(tmp_path, photos):
         drag_path,
         {"format": DRAG_FORMAT, "config": asdict(drag_cfg), "state_dict": Drag(drag_cfg).state_dict(), "epoch": 0},
     )
-    pob_path = tmp_path / "privobfnet.pt"
-    pob = PrivObfNet("mobilenet_v2", mask_types=mask_type_vector())
-    config = {
-        "model": "privobfnet",
-        "backbone": "mobilenet_v2",
-        "num_attributes": 68,
-        "attribute_ids": vocab.attribute_ids(),
-        "mask_types": mask_type_vector(),
-        "hidden": 128,
-        "input_size": 64,
-        "profile": [1.0] * 68,
-        "profile_source": "test",
-        "mask_threshold": 0.4,
-        "trained_on": "nothing (random weights, wiring test)",
-    }
-    save_checkpoint(pob_path, {"format": POB_FORMAT, "config": config, "state_dict": pob.state_dict(), "epoch": 0})
+    pob_path = random_checkpoint(tmp_path / "privobfnet.pt", input_size=64)
 
     options = AuditOptions(
         detectors=("faces", "people", "metadata"), drag_weights=drag_path, privobfnet_weights=pob_path, batch_size=3

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from privobfnet_helpers import random_checkpoint
 
 from privscan import weights
 from privscan.engine.privobfnet_predictor import PrivObfNetOutput, load_privobfnet_predictor
 from privscan.errors import WeightsError
 from privscan.io.checkpoint import save_checkpoint
 from privscan.masks.mask_types import mask_type_vector
-from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet
+from privscan.models.privobfnet import PrivObfNet
 from privscan.train.privobfnet_trainer import register_best
-from privscan.vocab import attribute_ids
 
 CPU = torch.device("cpu")
 
@@ -25,22 +25,7 @@ def checkpoint(tmp_path: Path) -> tuple[Path, PrivObfNet]:
     """An untrained (random) Model-Image saved the way the trainer saves best.pt: for API checks only."""
     torch.manual_seed(0)
     model = PrivObfNet("mobilenet_v2", mask_types=mask_type_vector()).eval()
-    config = {
-        "model": "privobfnet",
-        "backbone": "mobilenet_v2",
-        "num_attributes": 68,
-        "attribute_ids": attribute_ids(),
-        "mask_types": mask_type_vector(),
-        "hidden": 128,
-        "input_size": 64,
-        "profile": [1.0] * 68,
-        "profile_source": "test",
-        "mask_threshold": 0.4,
-        "trained_on": "nothing (random weights, API test)",
-    }
-    path = tmp_path / "run" / "best.pt"
-    save_checkpoint(path, {"format": CHECKPOINT_FORMAT, "config": config, "state_dict": model.state_dict(), "epoch": 0})
-    return path, model
+    return random_checkpoint(tmp_path / "run" / "best.pt", input_size=64, model=model), model
 
 
 def test_no_registered_weights_gives_none(tmp_path: Path, monkeypatch) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from privobfnet_helpers import random_checkpoint
 
 from privscan import synth, vocab
 from privscan.engine.redact import RedactOptions, redact
-from privscan.io.checkpoint import save_checkpoint
 from privscan.io.decode import load_image
 from privscan.masks.mask_types import mask_type_vector
-from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet
+from privscan.models.privobfnet import PrivObfNet
 
 
 def _random_checkpoint(path: Path, attribute: str, input_size: int = 224) -> None:
@@ -30,15 +30,7 @@ def _random_checkpoint(path: Path, attribute: str, input_size: int = 224) -> Non
     model = PrivObfNet("mobilenet_v2", mask_types=mask_type_vector())
     with torch.no_grad():
         model.cam.bias[vocab.by_id()[attribute].index] = 1.0
-    config = {
-        "backbone": "mobilenet_v2",
-        "num_attributes": vocab.num_attributes(),
-        "mask_types": mask_type_vector(),
-        "hidden": 128,
-        "attribute_ids": vocab.attribute_ids(),
-        "input_size": input_size,
-    }
-    save_checkpoint(path, {"format": CHECKPOINT_FORMAT, "config": config, "state_dict": model.state_dict()})
+    random_checkpoint(path, input_size=input_size, model=model)
 
 
 def test_privobfnet_masks_join_the_detector_regions(tmp_path):
