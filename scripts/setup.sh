@@ -26,7 +26,8 @@ fi
 venv=.venv
 inputs_hash=$(cat pyproject.toml constraints.txt requirements-nodeps.txt scripts/setup.sh | sha256sum | cut -c1-16)
 stamp="$venv/.setup-$inputs_hash-${extras//,/-}"
-if [ -f "$stamp" ]; then
+# a dev install includes the runtime one, so either stamp satisfies a runtime request
+if [ -f "$stamp" ] || [ -f "$venv/.setup-$inputs_hash-detectors-dev" ]; then
   exit 0
 fi
 
@@ -53,7 +54,7 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   echo "setup: installing torch==2.13.0 (CPU build)"
   run_pip install "torch==2.13.0"
 fi
-torch_version=$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
+torch_version=$("$venv/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)
 {
   echo "torch==$torch_version"
   if [ "$torch_version" = "2.13.0" ]; then echo "torchvision==0.28.0"; fi
@@ -64,6 +65,6 @@ run_pip install -c constraints.txt -c "$venv/torch-constraints.txt" -e ".[$extra
 run_pip install --no-deps -c constraints.txt -r requirements-nodeps.txt
 "$venv/bin/python" -c 'import privscan.cli.app' || { echo "setup: privscan does not import" >&2; exit 1; }
 
-rm -f "$venv"/.setup-*
+find "$venv" -maxdepth 1 -name '.setup-*' ! -name ".setup-$inputs_hash-*" -delete  # stamps of older inputs
 touch "$stamp"
 echo "setup: done in $(( $(date +%s) - start )) s; venv size $(du -sh "$venv" | cut -f1)"
