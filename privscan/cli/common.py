@@ -31,6 +31,16 @@ DeviceOpt = Annotated[
 
 
 # Options every training command shares.
+BackboneOpt = Annotated[str, typer.Option("--backbone", help="mobilenet_v2 (offline weights), resnet50, resnet101.")]
+BackboneWeightsOpt = Annotated[
+    Path | None, typer.Option("--backbone-weights", help="ImageNet weights file for the backbone (ResNets).")
+]
+PretrainedOpt = Annotated[
+    bool, typer.Option("--pretrained/--no-pretrained", help="Start from ImageNet weights (off: random init).")
+]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", "-b")]
+SeedOpt = Annotated[int, typer.Option("--seed")]
+AmpOpt = Annotated[bool, typer.Option("--amp/--no-amp", help="Mixed precision on CUDA (no effect on CPU).")]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last.pt.")]
 RegisterOpt = Annotated[
     bool, typer.Option("--register/--no-register", help="Add the best checkpoint to the weights manifest.")

@@ -9,7 +9,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from privscan.cli.common import DeviceOpt, RegisterOpt, ResumeOpt, WeightsDirOpt, console, err_console
+from privscan.cli.common import (
+    AmpOpt,
+    BackboneOpt,
+    BackboneWeightsOpt,
+    BatchSizeOpt,
+    DeviceOpt,
+    PretrainedOpt,
+    RegisterOpt,
+    ResumeOpt,
+    SeedOpt,
+    WeightsDirOpt,
+    console,
+    err_console,
+)
 from privscan.errors import UsageError
 
 if TYPE_CHECKING:
@@ -72,22 +85,16 @@ def train(
     freeze_epochs: Annotated[
         int, typer.Option("--freeze-epochs", help="Joint epochs with the backbone frozen at the start.")
     ] = 5,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b")] = 16,
+    batch_size: BatchSizeOpt = 16,
     regions: Annotated[int, typer.Option("--regions", "-n", help="N region nodes (4..12; paper's best 8).")] = 8,
-    backbone: Annotated[
-        str, typer.Option("--backbone", help="mobilenet_v2 (offline weights), resnet50, resnet101.")
-    ] = "mobilenet_v2",
-    backbone_weights: Annotated[
-        Path | None, typer.Option("--backbone-weights", help="ImageNet weights file for the backbone (ResNets).")
-    ] = None,
-    pretrained: Annotated[
-        bool, typer.Option("--pretrained/--no-pretrained", help="Start from ImageNet weights (off: random init).")
-    ] = True,
+    backbone: BackboneOpt = "mobilenet_v2",
+    backbone_weights: BackboneWeightsOpt = None,
+    pretrained: PretrainedOpt = True,
     image_size: Annotated[int, typer.Option("--image-size", help="Square input size (paper: 448).")] = 448,
     workers: Annotated[int, typer.Option("--workers", help="Image-decoding worker processes.")] = 2,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
-    amp: Annotated[bool, typer.Option("--amp/--no-amp", help="Mixed precision on CUDA (no effect on CPU).")] = True,
+    amp: AmpOpt = True,
     lr_backbone: Annotated[float, typer.Option("--lr-backbone", help="Joint stage backbone lr.")] = 1e-5,
     lr_cgl: Annotated[float, typer.Option("--lr-cgl")] = 1e-3,
     lr_gcn: Annotated[float, typer.Option("--lr-gcn", help="Adjacency, GCN and classifier lr.")] = 1e-3,
@@ -177,7 +184,7 @@ def evaluate(
     fmt: FormatOpt = "auto",
     fold: FoldOpt = "0",
     private_label: PrivateLabelOpt = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b")] = 16,
+    batch_size: BatchSizeOpt = 16,
     workers: Annotated[int, typer.Option("--workers")] = 2,
     seed: Annotated[int, typer.Option("--seed", help="Only for folders without a split file yet.")] = 0,
     device: DeviceOpt = "auto",

@@ -9,7 +9,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from privscan.cli.common import DeviceOpt, RegisterOpt, ResumeOpt, WeightsDirOpt, console, err_console
+from privscan.cli.common import (
+    AmpOpt,
+    BackboneOpt,
+    BackboneWeightsOpt,
+    BatchSizeOpt,
+    DeviceOpt,
+    PretrainedOpt,
+    RegisterOpt,
+    ResumeOpt,
+    SeedOpt,
+    WeightsDirOpt,
+    console,
+    err_console,
+)
 from privscan.errors import UsageError
 
 ProfileOpt = Annotated[
@@ -68,16 +81,10 @@ def train(
         "runs/privobfnet"
     ),
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs (paper: 10).")] = 10,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b")] = 16,
-    backbone: Annotated[
-        str, typer.Option("--backbone", help="mobilenet_v2 (offline weights), resnet50, resnet101.")
-    ] = "mobilenet_v2",
-    backbone_weights: Annotated[
-        Path | None, typer.Option("--backbone-weights", help="ImageNet weights file for the backbone (ResNets).")
-    ] = None,
-    pretrained: Annotated[
-        bool, typer.Option("--pretrained/--no-pretrained", help="Start from ImageNet weights (off: random init).")
-    ] = True,
+    batch_size: BatchSizeOpt = 16,
+    backbone: BackboneOpt = "mobilenet_v2",
+    backbone_weights: BackboneWeightsOpt = None,
+    pretrained: PretrainedOpt = True,
     image_size: Annotated[int, typer.Option("--image-size", help="Model-Image input (paper: 448).")] = 448,
     crop_size: Annotated[int, typer.Option("--crop-size", help="Model-Cropped input (paper: 320).")] = 320,
     crops: Annotated[int, typer.Option("--crops", help="Random crops per image, K (paper: 6).")] = 6,
@@ -105,9 +112,9 @@ def train(
     select_on: Annotated[str, typer.Option("--select-on", help="Validation metric: map, l1 or pearson.")] = "map",
     limit: Annotated[int | None, typer.Option("--limit", help="Use only the first N images of each split.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Image-decoding worker processes.")] = 2,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
-    amp: Annotated[bool, typer.Option("--amp/--no-amp", help="Mixed precision on CUDA (no effect on CPU).")] = True,
+    amp: AmpOpt = True,
     resume: ResumeOpt = False,
     register: RegisterOpt = True,
     register_name: Annotated[str, typer.Option("--register-name", help="Manifest entry name.")] = "privobfnet",
@@ -203,7 +210,7 @@ def evaluate(
     masks: MasksOpt = "detectors",
     mask_cache: MaskCacheOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Evaluate only the first N images.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b")] = 16,
+    batch_size: BatchSizeOpt = 16,
     workers: Annotated[int, typer.Option("--workers")] = 2,
     device: DeviceOpt = "auto",
 ) -> None:
