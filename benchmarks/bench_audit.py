@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=50)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--ocr", default="auto")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: 16 on CUDA, 1 on CPU")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="build the folder here and keep it")
     args = parser.parse_args()

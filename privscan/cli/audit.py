@@ -60,7 +60,9 @@ def audit(
     user: Annotated[
         int | None, typer.Option("--user", help="Use VISPR user profile K (0-29) instead of the mean profile.")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per model batch.")] = 8,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Images per model batch (default: 16 on CUDA, 1 on CPU).")
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Decoding threads.")] = 2,
     max_pixels: Annotated[
         int, typer.Option("--max-pixels", min=1, help="Refuse larger images (decompression-bomb guard).")

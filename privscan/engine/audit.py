@@ -113,7 +113,8 @@ class Auditor:
 
     def run(self, files: list[Path], cache: AuditCache | None) -> Iterator[ImageRecord]:
         window: deque[_Slot] = deque()
-        ahead = self.options.batch_size + 2 * max(1, self.options.workers)
+        batch_size = self.options.model_batch(self.pipeline.device.type)
+        ahead = batch_size + 2 * max(1, self.options.workers)
         with ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="decode") as pool:
             pending = iter(files)
             exhausted = False
@@ -130,7 +131,7 @@ class Auditor:
                     yield self._emit(window.popleft())
                     continue
                 batch = []
-                while window and window[0].record is None and len(batch) < self.options.batch_size:
+                while window and window[0].record is None and len(batch) < batch_size:
                     batch.append(window.popleft())
                 self._analyse(batch, cache)
                 for slot in batch:
