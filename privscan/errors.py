@@ -41,12 +41,6 @@ class WeightsError(PrivscanError):
     kind = "weights"
 
 
-class NotYetAvailableError(PrivscanError):
-    """A command whose engine is not built yet says so plainly instead of pretending."""
-
-    kind = "not-available"
-
-
 class ImageError(PrivscanError):
     """One input file cannot be used as an image; the run records it and goes on.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -51,10 +51,3 @@ WeightsDirOpt = Annotated[
         "--weights-dir", help="Weights folder to register in (default: $PRIVSCAN_WEIGHTS_DIR, else weights/)."
     ),
 ]
-
-
-def not_yet(command: str, issue: str) -> NoReturn:
-    """For commands whose engine lands with another issue: say so plainly, exit non-zero."""
-    from privscan.errors import NotYetAvailableError
-
-    raise NotYetAvailableError(f"`privscan {command}` is not built yet", hint=issue)

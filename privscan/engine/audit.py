@@ -65,8 +65,6 @@ def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
         return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None)
     except ImageError as e:
         return _Decoded(path, sha, None, e)
-    except Exception as e:  # any decoder failure is a bad file, never a crashed run
-        return _Decoded(path, sha, None, ImageError(path, "corrupt", f"cannot decode ({type(e).__name__}: {e})"))
 
 
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:
@@ -91,9 +89,8 @@ class _Slot:
 class Auditor:
     """One audit run's state: pipeline, cache and config key. `run` yields records in discovery order."""
 
-    def __init__(self, options: AuditOptions, out_dir: Path, *, pipeline: Pipeline | None = None) -> None:
+    def __init__(self, options: AuditOptions, *, pipeline: Pipeline | None = None) -> None:
         self.options = options
-        self.out_dir = out_dir
         self.pipeline = pipeline or Pipeline(options)
         self.config_key = self.pipeline.config_key()
         self.profile = options.profile()
@@ -220,7 +217,7 @@ def run_audit(
     start = time.perf_counter()
     files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
     out_dir.mkdir(parents=True, exist_ok=True)
-    auditor = Auditor(options, out_dir, pipeline=pipeline)
+    auditor = Auditor(options, pipeline=pipeline)
     header = auditor.header(paths)
     setup_seconds = time.perf_counter() - start
     if on_start is not None:

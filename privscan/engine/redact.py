@@ -545,7 +545,7 @@ def _redact_file(job: _Job, finder: _LiveFinder | _ReportFinder, options: Redact
     try:
         data = read_bytes(job.path)
         result.input_sha256 = sha256_bytes(data)
-        image = _decode(job.path, data, options.max_pixels)
+        image = decode_bytes(job.path, data, max_pixels=options.max_pixels)
         result.width, result.height = image.width, image.height
         settings = plan_output(data, image)
         clock.lap("decode")
@@ -588,16 +588,6 @@ def _redact_file(job: _Job, finder: _LiveFinder | _ReportFinder, options: Redact
         return result
     finally:
         result.seconds = time.perf_counter() - start
-
-
-def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
-    """decode_bytes, with any decoder failure (e.g. a JPEG cut inside its header) as a corrupt-file error."""
-    try:
-        return decode_bytes(path, data, max_pixels=max_pixels)
-    except ImageError:
-        raise
-    except Exception as e:
-        raise ImageError(path, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e
 
 
 class _Stopwatch:

@@ -109,7 +109,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
-    """Decode in-memory file bytes; see the module docstring for the error kinds."""
+    """Decode in-memory file bytes; raises ImageError (see the module docstring for the kinds), never another
+    exception: any other decoder failure is still a bad file, not a crashed run."""
+    try:
+        return _decode(path, data, max_pixels)
+    except ImageError:
+        raise
+    except Exception as e:
+        raise ImageError(path, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e
+
+
+def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
     if len(data) == 0:
         raise ImageError(path, "empty", "empty file (0 bytes)")
     if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
@@ -218,10 +228,4 @@ def _not_image_reason(data: bytes) -> str:
 def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
     """Read and decode one file; raises ImageError for any bad input (never another exception kind)."""
     p = Path(path)
-    data = read_bytes(p)
-    try:
-        return decode_bytes(p, data, max_pixels=max_pixels)
-    except ImageError:
-        raise
-    except Exception as e:  # any other decoder failure is still a bad file, not a crashed run
-        raise ImageError(p, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e
+    return decode_bytes(p, read_bytes(p), max_pixels=max_pixels)
