@@ -80,8 +80,8 @@ def _resnet_blocks(state: StateDict) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def map_backbone(state: StateDict, arch: str, path: Path, model: Drag) -> StateDict:
-    """Their torchvision ResNet (no fc) -> privscan's `backbone.body.*` keys, after checking the architecture."""
+def check_resnet(state: StateDict, arch: str, path: Path) -> None:
+    """A torchvision ResNet of the named depth (counted from its layer1..layer4 block keys), or a WeightsError."""
     blocks = _resnet_blocks(state)
     if not all(blocks):
         raise WeightsError(f"backbone {path} is not a torchvision ResNet state dict (no layer1..layer4 blocks)")
@@ -89,6 +89,11 @@ def map_backbone(state: StateDict, arch: str, path: Path, model: Drag) -> StateD
         known = [name for name, b in RESNET_BLOCKS.items() if b == blocks]
         found = f"a {known[0]}" if known else f"a network with {blocks} blocks in layer1..4"
         raise WeightsError(f"backbone {path} is {found}, not --arch {arch} {RESNET_BLOCKS[arch]}")
+
+
+def map_backbone(state: StateDict, arch: str, path: Path, model: Drag) -> StateDict:
+    """Their torchvision ResNet (no fc) -> privscan's `backbone.body.*` keys, every shape checked."""
+    check_resnet(state, arch, path)
     expected = {k: v.shape for k, v in model.backbone.state_dict().items()}
     mapped = model.backbone.torchvision_keys(state)
     for key, shape in expected.items():
@@ -164,13 +169,14 @@ def import_authors_drag(backbone: Path, cgl: Path, dgcn: Path, *, arch: str, reg
     files = {"backbone": Path(backbone).expanduser(), "cgl": Path(cgl).expanduser(), "dgcn": Path(dgcn).expanduser()}
     names = {"backbone": "backbone", "cgl": "channel-grouping", "dgcn": "dgcn"}
     states = {part: read_state_dict(path, names[part]) for part, path in files.items()}
-    config = DragConfig(backbone=arch, regions=regions, input_size=INPUT_SIZE, adjacency="authors")
-    model = Drag(config)  # random init, no download: every tensor is replaced below
-    mapped = {
-        **map_backbone(states["backbone"], arch, files["backbone"], model),
+    heads = {
         **map_cgl(states["cgl"], regions, files["cgl"], BACKBONE_CHANNELS[arch]),
         **map_dgcn(states["dgcn"], regions, files["dgcn"]),
     }
+    check_resnet(states["backbone"], arch, files["backbone"])  # before building a model of that size
+    config = DragConfig(backbone=arch, regions=regions, input_size=INPUT_SIZE, adjacency="authors")
+    model = Drag(config)  # random init, no download: every tensor is replaced below
+    mapped = {**map_backbone(states["backbone"], arch, files["backbone"], model), **heads}
     missing, unexpected = model.load_state_dict(mapped, strict=False)
     if missing or unexpected:  # a mapping bug, not the user's input
         raise RuntimeError(f"DRAG import left {missing} unset and {unexpected} unused")
@@ -182,6 +188,7 @@ def import_authors_drag(backbone: Path, cgl: Path, dgcn: Path, *, arch: str, reg
         "state_dict": model.state_dict(),
         "epoch": None,
         "metrics": {},
+        "preprocess": {"resize": "pil"},  # their loader: torchvision Resize((448, 448)) on PIL images
         "imported_from": {
             "code": AUTHORS_CODE,
             "files": {part: str(path) for part, path in files.items()},

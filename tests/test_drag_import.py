@@ -14,6 +14,8 @@ p_private, and so must `privscan audit --drag-weights` on real photos.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,10 +55,12 @@ def _photo(name: str) -> np.ndarray:
 
 
 def authors_input(path: Path) -> torch.Tensor:
-    """Their dataset's preprocessing: PIL RGB, bilinear resize to 448 x 448, to [0, 1], ImageNet normalisation."""
+    """Their dataset's preprocessing up to ToTensor: PIL RGB, bilinear resize to 448 x 448, [0, 1] (1, 3, 448, 448).
+
+    Their Normalize step is the first thing authors_forward does.
+    """
     img = Image.open(path).convert("RGB").resize((448, 448), Image.Resampling.BILINEAR)
-    x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
-    return (x - IMAGENET_MEAN) / IMAGENET_STD
+    return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
 
 
 def authors_backbone(arch: str, state: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
@@ -83,7 +87,7 @@ def _dense_gcn(x: torch.Tensor, adj: torch.Tensor, weight: torch.Tensor, bias: t
 def authors_forward(images: torch.Tensor, backbone: torch.nn.Module, cgl: dict, dgcn: dict) -> dict[str, torch.Tensor]:
     """Their eval forward (their inline GCN dropouts off): adjacency (B, N, N), logits [private, public], p_private."""
     b = images.shape[0]
-    feat = backbone.eval()(images).view(b, 2048, 14, 14)
+    feat = backbone.eval()((images - IMAGENET_MEAN) / IMAGENET_STD).view(b, 2048, 14, 14)
     g = feat.mean(dim=(2, 3))
     h = torch.sigmoid(g @ cgl["fc1.weight"].t() + cgl["fc1.bias"])
     weights = torch.sigmoid(h @ cgl["fc2.weight"].t() + cgl["fc2.bias"]).view(b, -1, 2048)
@@ -119,7 +123,7 @@ def authors_state_dicts(arch: str, regions: int, photos: list[Path], seed: int =
             m.reset_running_stats()
     if photos:
         with torch.no_grad():
-            net.train()(torch.cat([authors_input(p) for p in photos]))
+            net.train()((torch.cat([authors_input(p) for p in photos]) - IMAGENET_MEAN) / IMAGENET_STD)
     backbone = net.state_dict()
     c = 2048
     cgl = {**_linear(gen, c * regions // 2, c, 4.0, "fc1."), **_linear(gen, c * regions, c * regions // 2, 8.0, "fc2.")}
@@ -194,14 +198,13 @@ def test_imported_model_equals_the_authors_forward(imported, authors_files, phot
     model = predictor.model
     assert model.config.adjacency == "authors" and model.config.backbone == ARCH and model.config.regions == N
     with torch.no_grad():
-        # privscan's backbone normalises inside: feed the same pixels in [0, 1]
-        out = model(x * IMAGENET_STD + IMAGENET_MEAN)
+        out = model(x)  # the same pixels in [0, 1]: privscan's backbone normalises inside
     diffs = {
         "adjacency": float((out.adjacency - ref["adjacency"]).abs().max()),
         "logits": float((out.logits[:, [1, 0]] - ref["logits"]).abs().max()),  # theirs: [private, public]
         "p_private": float((out.logits.softmax(1)[:, 1] - ref["p_private"]).abs().max()),
     }
-    print("max abs differences, imported vs authors' forward:", diffs)
+    print("max abs differences, imported vs authors' forward:", diffs, "logit range", ref["logits"].aminmax())
     assert all(d < TOLERANCE for d in diffs.values()), diffs
 
     payload = load_checkpoint(imported)
@@ -225,7 +228,7 @@ def test_audit_with_imported_weights_reports_the_authors_p_private(imported, aut
     result = runner.invoke(app, [*args, "--out", str(out), "--device", "cpu", "--quiet"])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
-    got = {Path(r["path"]).name: r["verdict"] for r in report["records"]}
+    got = {Path(r["path"]).name: r["verdict"] for r in report["images"]}
     diffs = []
     for path, p_ref in zip(photos, ref["p_private"].tolist(), strict=True):
         verdict = got[path.name]
@@ -250,41 +253,42 @@ def test_torch_geometric_1_layout_imports_to_the_same_model(authors_files, impor
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code != 0
-    lines = [line for line in result.output.strip().splitlines() if line.strip()]
-    assert lines and "Traceback" not in result.output, result.output
-    return " ".join(lines)
+def _one_line_error(args: list[str]) -> str:
+    """Run the real command line (its error handler is in main) and return its single error line."""
+    result = subprocess.run([sys.executable, "-m", "privscan", *args], capture_output=True, text=True)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
 
 
 def test_wrong_arch_regions_and_files_are_one_line_errors(authors_files, tmp_path):
     files = authors_files["files"]
     out = tmp_path / "x.pt"
-    text = _one_line_error(runner.invoke(app, _import_args(files, out, arch="resnet101")))
+    text = _one_line_error(_import_args(files, out, arch="resnet101"))
     assert "resnet50" in text and "not --arch resnet101" in text
-    text = _one_line_error(runner.invoke(app, _import_args(files, out, regions=8)))
+    text = _one_line_error(_import_args(files, out, regions=8))
     assert "N = 4" in text and "not --regions 8" in text
     swapped = {**files, "backbone": files["cgl"]}
-    text = _one_line_error(runner.invoke(app, _import_args(swapped, out)))
+    text = _one_line_error(_import_args(swapped, out))
     assert "not a torchvision ResNet" in text
     junk = tmp_path / "junk.pth"
     junk.write_text("not a checkpoint")
-    text = _one_line_error(runner.invoke(app, _import_args({**files, "dgcn": junk}, out)))
+    text = _one_line_error(_import_args({**files, "dgcn": junk}, out))
     assert "not a readable state dict" in text
     bad = {k: v for k, v in authors_files["states"]["dgcn"].items()}
     bad["mha.output_linear.weight"] = torch.zeros(N + 1, N)
     torch.save(bad, tmp_path / "bad.pth")
-    text = _one_line_error(runner.invoke(app, _import_args({**files, "dgcn": tmp_path / "bad.pth"}, out)))
+    text = _one_line_error(_import_args({**files, "dgcn": tmp_path / "bad.pth"}, out))
     assert "mha.output_linear.weight has shape [5, 4], expected [4, 4]" in text
     assert not out.exists()
 
 
-def test_a_resnet101_checkpoint_is_recognised(tmp_path):
-    """ResNet-101's layer3 has 23 blocks: given as resnet50 it is refused by name (no CGL/dgcn needed)."""
-    state = authors_backbone("resnet101").state_dict()
-    torch.save(state, tmp_path / "B101.pth")
-    files = {"backbone": tmp_path / "B101.pth", "cgl": tmp_path / "B101.pth", "dgcn": tmp_path / "B101.pth"}
-    text = _one_line_error(runner.invoke(app, _import_args(files, tmp_path / "x.pt", arch="resnet50")))
+def test_a_resnet101_checkpoint_is_recognised(authors_files, tmp_path):
+    """ResNet-101's layer3 has 23 blocks: given as resnet50 it is refused by name."""
+    torch.save(authors_backbone("resnet101").state_dict(), tmp_path / "B101.pth")
+    files = {**authors_files["files"], "backbone": tmp_path / "B101.pth"}
+    text = _one_line_error(_import_args(files, tmp_path / "x.pt", arch="resnet50"))
     assert "is a resnet101, not --arch resnet50" in text
 
 

@@ -129,7 +129,7 @@ class Pipeline:
         rgbs = [a.image.rgb for a in analyses]
         if self.drag is not None:
             start = time.perf_counter()
-            batch = batch_inputs(rgbs, self.drag.input_size).to(self.device)
+            batch = self.drag.inputs(rgbs).to(self.device)
             probs = self.drag.predict(batch)
             for a, p in zip(analyses, probs, strict=True):
                 a.p_private = float(p)
