@@ -39,14 +39,6 @@ TOLERANCE = 1e-4
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _photo(name: str) -> np.ndarray:
     from skimage import data
 

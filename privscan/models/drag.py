@@ -13,7 +13,7 @@ P = feature_size(input)^2):
 
 The default `adjacency="authors"` is what the authors' public code (guang-yanng/DRAG at 63bcd3e,
 `self_attention.py`) computes: after eq. 5 it transposes the N x N result and applies one more Linear(N, N)
-with bias (`mha.output_linear`). Their checkpoints need it (privscan.weights_import maps them onto this
+with bias (`mha.output_linear`). Their checkpoints need it (privscan.drag_import maps them onto this
 module), so it is the default; `adjacency="paper"` is eq. 5 alone. Both have ReLU after each GCN layer
 (paper eq. 6, their `dgcn.py`) and dropout 0.5 after each (their training-time dropout).
 
