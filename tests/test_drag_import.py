@@ -145,15 +145,20 @@ def authors_state_dicts(arch: str, regions: int, photos: list[Path], seed: int =
 @pytest.fixture(scope="module")
 def photo_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("photos")
-    for name in PHOTOS:
-        Image.fromarray(_photo(name)).save(root / f"{name}.png")  # lossless: both readers see the same pixels
+    for name in PHOTOS:  # PNG and JPEG; both sides decode with Pillow, so both see the same pixels
+        suffix = "jpg" if name == "coffee" else "png"
+        Image.fromarray(_photo(name)).save(root / f"{name}.{suffix}", quality=90)
     return root
+
+
+def _photos(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".png", ".jpg"))
 
 
 @pytest.fixture(scope="module")
 def authors_files(tmp_path_factory, photo_dir) -> dict:
     root = tmp_path_factory.mktemp("authors")
-    backbone, cgl, dgcn = authors_state_dicts(ARCH, N, sorted(photo_dir.glob("*.png")))
+    backbone, cgl, dgcn = authors_state_dicts(ARCH, N, _photos(photo_dir))
     files = {"backbone": root / "B.pth", "cgl": root / "C.pth", "dgcn": root / "D.pth"}
     for part, state in zip(files, (backbone, cgl, dgcn), strict=True):
         torch.save(state, files[part])
@@ -177,7 +182,7 @@ def imported(tmp_path_factory, authors_files) -> Path:
 
 def test_imported_model_equals_the_authors_forward(imported, authors_files, photo_dir):
     states = authors_files["states"]
-    photos = sorted(photo_dir.glob("*.png"))
+    photos = _photos(photo_dir)
     x = torch.cat([authors_input(p) for p in photos])
     ref = authors_forward(x, authors_backbone(ARCH, states["backbone"]), states["cgl"], states["dgcn"])
     # the test's weights give a real task: p_private varies between the photos and is far from 0 and 1
@@ -208,7 +213,7 @@ def test_imported_model_equals_the_authors_forward(imported, authors_files, phot
 def test_audit_with_imported_weights_reports_the_authors_p_private(imported, authors_files, photo_dir, tmp_path):
     """The exact audit command: its per-image p_private is the authors' (their PIL resize included)."""
     states = authors_files["states"]
-    photos = sorted(photo_dir.glob("*.png"))
+    photos = _photos(photo_dir)
     ref = authors_forward(
         torch.cat([authors_input(p) for p in photos]),
         authors_backbone(ARCH, states["backbone"]),
