@@ -8,9 +8,9 @@ an e-mail); it exists so redaction and `--show-values` can use it, and the repor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-import numpy as np
+from numpy.typing import NDArray
 
 from privscan.io.decode import DecodedImage
 
@@ -107,7 +107,7 @@ class DetectorResult:
     detector: str
     findings: list[Finding] = field(default_factory=list)
     words: list[OcrWord] = field(default_factory=list)  # text detectors only
-    masks: dict[str, np.ndarray] = field(default_factory=dict)  # name -> H x W float32 in 0..1
+    masks: dict[str, NDArray[Any]] = field(default_factory=dict)  # name -> H x W float32 in 0..1
     seconds: float = 0.0
 
 

@@ -31,8 +31,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.detectors.base import Box, DetectorResult, Finding, Region
@@ -139,9 +141,9 @@ class FaceDetector:
             self._full.process(blank)
         self.tiles = tiles
         self._lock = threading.Lock()
-        self._last: tuple[np.ndarray, DetectorResult, list[Face]] | None = None
+        self._last: tuple[NDArray[Any], DetectorResult, list[Face]] | None = None
 
-    def _run(self, solution: object, rgb: np.ndarray, scale: float, ox: float, oy: float, model: str) -> list[Face]:
+    def _run(self, solution: object, rgb: NDArray[Any], scale: float, ox: float, oy: float, model: str) -> list[Face]:
         h, w = rgb.shape[:2]
         out = solution.process(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
         faces = []

@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import __version__, vocab
-from privscan.detectors.base import Box, Finding, Region
+from privscan.detectors.base import Box, Detector, Finding, Region
 from privscan.errors import ImageError, PrivscanError, UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.clean_save import encode_clean, find_metadata, plan_output, write_clean
@@ -329,12 +330,12 @@ class _Found:
     """What to hide in one image: regions per item, extra bool masks (PrivObfNet), named soft masks."""
 
     items: list[tuple[HiddenItem, list[Region]]] = field(default_factory=list)
-    model_masks: list[tuple[HiddenItem, np.ndarray]] = field(default_factory=list)
-    named: dict[str, np.ndarray] = field(default_factory=dict)
+    model_masks: list[tuple[HiddenItem, NDArray[Any]]] = field(default_factory=list)
+    named: dict[str, NDArray[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
-def _person_items(person: np.ndarray | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
+def _person_items(person: NDArray[Any] | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
     """One item per connected person blob of the soft mask, drawn from the mask inside the blob's box."""
     if person is None or not attrs:
         return []
@@ -469,7 +470,7 @@ class _ReportFinder:
         self.hide = matching_ids(options.hide)
         self.options = options
         self.detectors: tuple[str, ...] = ()
-        self._people: Any = None
+        self._people: Detector | None = None
         self._people_error: str | None = None
 
     def inputs(self) -> list[str]:
@@ -512,7 +513,7 @@ class _ReportFinder:
                 found.notes.append(f"person mask not recomputed ({self._people_error}): filled the person boxes")
         return found
 
-    def _person_mask(self, image: DecodedImage) -> np.ndarray | None:
+    def _person_mask(self, image: DecodedImage) -> NDArray[Any] | None:
         """The people detector's mask for this one image (loaded on first use)."""
         if self._people is None and self._people_error is None:
             try:
@@ -603,7 +604,7 @@ class _Stopwatch:
         self.last = now
 
 
-def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[np.ndarray, list[HiddenItem]]:
+def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[NDArray[Any], list[HiddenItem]]:
     hw = (image.height, image.width)
     mask = np.zeros(hw, dtype=bool)
     hidden: list[HiddenItem] = []
