@@ -38,7 +38,7 @@ class DragPredictor:
     config: dict[str, Any] = field(default_factory=dict)
     resize: str = "torch"  # privscan.models.preprocess.RESIZERS
 
-    def inputs(self, rgbs: list[np.ndarray]) -> torch.Tensor:
+    def inputs(self, rgbs: list[NDArray[Any]]) -> torch.Tensor:
         """Decoded uint8 RGB images -> the (B, 3, S, S) batch this model expects, resized its way."""
         return batch_inputs(rgbs, self.input_size, self.resize)
 
