@@ -104,6 +104,7 @@ class Pipeline:
         classifiers batched on the device."""
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
+            crashed = False
             for detector in self.detectors:
                 start = time.perf_counter()
                 try:
@@ -112,14 +113,26 @@ class Pipeline:
                     analysis.errors.append((f"detector:{detector.name}", e.one_line()))
                     continue
                 except Exception as e:  # a detector bug on one odd image must not end the run
-                    analysis.errors.append((f"detector:{detector.name}", f"{type(e).__name__}: {e}"))
+                    analysis.errors.append((f"detector:{detector.name}", _one_line(f"{type(e).__name__}: {e}")))
+                    crashed = True
                     continue
                 finally:
                     analysis.timings[detector.name] = round(time.perf_counter() - start, 4)
                 analysis.results.append(result)
+            if crashed:
+                self._rebuild_detectors()
         if images and (self.drag is not None or self.privobfnet is not None):
             self._run_models(analyses)
         return analyses
+
+    def _rebuild_detectors(self) -> None:
+        """A native graph that failed once (MediaPipe on a 1 x 65000 image) stays broken and fails every later
+        image: after a crash the detectors are built afresh, so one odd image cannot poison the run."""
+        from privscan.detectors.registry import build_detectors
+
+        self.detectors = build_detectors(
+            list(self.options.detectors), ocr_engine=self.options.ocr_engine, device=self.device
+        )
 
     def analyze(self, image: DecodedImage) -> Analysis:
         return self.analyze_batch([image])[0]
@@ -159,6 +172,13 @@ def _guides(analyses: list[Analysis], size: int) -> torch.Tensor:
         ).astype(np.float32)
         planes.append(resize_square(torch.from_numpy(stack), size))
     return torch.stack(planes)
+
+
+def _one_line(message: str) -> str:
+    """Native libraries put newlines and whole stack dumps into their messages: keep the first 300 chars
+    on one line (a report error is one line)."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= 300 else flat[:299] + "…"
 
 
 def _share_time(analyses: list[Analysis], name: str, seconds: float) -> None:

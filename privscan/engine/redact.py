@@ -306,6 +306,18 @@ def _plan_jobs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) 
     return jobs, problems
 
 
+def _refuse_out_over_inputs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) -> None:
+    """--out equal to (or holding) an input folder would mix copies with originals: say so, not 'no images'."""
+    if options.out_dir is None:
+        return
+    out_root = options.out_dir.expanduser().resolve()
+    for raw in paths:
+        root = Path(raw).expanduser().resolve()
+        if root.is_dir() and root.is_relative_to(out_root):
+            what = "is the input folder" if root == out_root else f"holds the input folder {root}"
+            raise UsageError(f"--out {out_root} {what}", hint="choose an output folder outside the inputs")
+
+
 def _is_output(path: Path, out_root: Path | None) -> bool:
     if out_root is not None:
         return path.is_relative_to(out_root)
@@ -668,6 +680,7 @@ def redact(
             )
     if not paths:
         raise UsageError("no files or folders given")
+    _refuse_out_over_inputs(paths, options)
     jobs, problems = _plan_jobs(paths, options)
     problems = missing + problems
     if not jobs and not problems:
