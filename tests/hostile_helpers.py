@@ -17,26 +17,29 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PRIVSCAN = [sys.executable, "-m", "privscan"]
-NOBODY = 65534
 
 
-def cli(*args: str | os.PathLike[str], timeout: float = 300, user: int | None = None, cwd: Path | None = None):
-    """Run `privscan ARGS` as a user would (a fresh process); `user` drops root to that uid first."""
-    env = dict(os.environ)
-    kwargs: dict[str, object] = {}
-    if user is not None:
-        home = Path(tempfile.mkdtemp(prefix="privscan-home-"))
-        os.chown(home, user, user)
-        env["HOME"] = str(home)
-        env.pop("XDG_CACHE_HOME", None)
-        kwargs.update(user=user, group=user, extra_groups=[])
+#: root reads and writes through any file mode; without these capabilities it obeys them like any user
+#: (the interpreter lives under /root, 0700, so switching to `nobody` is not possible here)
+DROP_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def cli(
+    *args: str | os.PathLike[str],
+    timeout: float = 300,
+    unprivileged: bool = False,
+    cwd: Path | None = None,
+    columns: int = 200,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `privscan ARGS` as a user would (a fresh process); `unprivileged` makes file modes bind (see
+    DROP_DAC), which is what a permission test needs when the tests run as root. A wide terminal keeps
+    the summary table's cells on one line each."""
+    prefix = DROP_DAC if unprivileged else []
     return subprocess.run(
-        [*PRIVSCAN, *[os.fspath(a) for a in args]],
-        capture_output=True,
+        [*prefix, *PRIVSCAN, *[os.fspath(a) for a in args]], capture_output=True,
         timeout=timeout,
-        env=env,
         cwd=cwd,
-        **kwargs,  # type: ignore[arg-type]
+        env={**os.environ, "COLUMNS": str(columns)},
     )
 
 
@@ -61,7 +64,13 @@ def copy_example(name: str, dst: Path) -> Path:
 
 
 def can_drop_privileges() -> bool:
-    return os.geteuid() == 0
+    """True where a test can make file permissions bind: root with setpriv, or a plain user already."""
+    if os.geteuid() != 0:
+        return True
+    if shutil.which("setpriv") is None:
+        return False
+    probe = subprocess.run([*DROP_DAC, "true"], capture_output=True)
+    return probe.returncode == 0
 
 
 def shared_tmp(prefix: str) -> Path:
