@@ -39,7 +39,7 @@ from privscan.errors import ImageError, PrivscanError, UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.clean_save import encode_clean, find_metadata, plan_output, write_clean
 from privscan.io.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import discover
+from privscan.io.discover import REDACT_SIDECAR_PREFIX, discover
 from privscan.masks.mask_types import MaskType, mask_type
 from privscan.masks.obfuscate import DEFAULT_COLOR, DEFAULT_STYLE, STYLES, obscure
 from privscan.masks.regions import (
@@ -55,7 +55,7 @@ from privscan.report.schema import ImageRecord, RegionModel
 
 REDACTED_DIRNAME = "redacted"
 PERSON = "person"  # sidecar label of a person-segmentation item (VISPR has no "person" attribute)
-SIDECAR_PREFIX = "privscan-redact-"
+SIDECAR_PREFIX = REDACT_SIDECAR_PREFIX  # discovery knows folders holding such a record as privscan's output
 #: PrivObfNet masks are used for attributes the model scores at least this likely present
 DEFAULT_MODEL_THRESHOLD = 0.5
 

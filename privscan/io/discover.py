@@ -10,7 +10,7 @@ the user gave (`parent -> ..`, `photo.jpg -> /dev/zero`, a link into someone els
 not followed, unless `follow_links=True`. Links that stay inside the roots are followed. What is never
 silent: a folder that cannot be listed (permission denied), a broken link, a link not followed, a media
 file privscan cannot analyse (RAW, video, ...). Those come back as `Skipped` entries for the report.
-privscan's own output folders met during a walk (the audit's --out, `redacted/` folders holding a
+privscan's own output folders met during a walk (the audit's --out, redaction output folders holding a
 redaction record) are left out: they are results, not inputs. A root is always walked, even if it is one.
 
 Discovery does not decide whether a file is readable: FIFOs and devices named `*.jpg` are listed, and
@@ -84,7 +84,6 @@ UNSUPPORTED_EXTENSIONS: dict[str, str] = {
 
 #: the file `privscan audit` keeps in its --out folder while it runs (see privscan.io.outdir)
 OUTPUT_MARKER = ".privscan-lock"
-REDACTED_DIRNAME = "redacted"
 REDACT_SIDECAR_PREFIX = "privscan-redact-"
 
 
@@ -113,15 +112,14 @@ def _inside(target: Path, roots: list[Path]) -> bool:
 
 
 def _is_own_output(folder: Path) -> bool:
-    """A folder privscan wrote: an audit --out (its lock file) or a redacted/ folder with a redaction record."""
+    """A folder privscan wrote: an audit --out (its lock file) or a redact --out / redacted/ folder (the
+    redaction record redact writes at its top)."""
     try:
         if (folder / OUTPUT_MARKER).exists():
             return True
-        if folder.name == REDACTED_DIRNAME:
-            return any(n.startswith(REDACT_SIDECAR_PREFIX) and n.endswith(".json") for n in os.listdir(folder))
+        return any(n.startswith(REDACT_SIDECAR_PREFIX) and n.endswith(".json") for n in os.listdir(folder))
     except OSError:
         return False
-    return False
 
 
 def discover(
