@@ -36,7 +36,8 @@ def cli(
     the summary table's cells on one line each."""
     prefix = DROP_DAC if unprivileged else []
     return subprocess.run(
-        [*prefix, *PRIVSCAN, *[os.fspath(a) for a in args]], capture_output=True,
+        [*prefix, *PRIVSCAN, *[os.fspath(a) for a in args]],
+        capture_output=True,
         timeout=timeout,
         cwd=cwd,
         env={**os.environ, "COLUMNS": str(columns)},

@@ -132,7 +132,8 @@ class AuditCache:
         if self._broken:
             return None
         try:
-            return self._db.execute(sql, args).fetchone()
+            row: tuple[object, ...] | None = self._db.execute(sql, args).fetchone()
+            return row
         except sqlite3.DatabaseError as e:
             self._fail(e)
             return None
@@ -168,7 +169,10 @@ class AuditCache:
 
     def get(self, sha256: str, config: str) -> tuple[str, bytes | None] | None:
         row = self._query("SELECT record, thumbnail FROM records WHERE sha256 = ? AND config = ?", (sha256, config))
-        return (str(row[0]), row[1]) if row else None  # type: ignore[return-value]
+        if row is None:
+            return None
+        thumbnail = row[1]
+        return str(row[0]), thumbnail if isinstance(thumbnail, bytes) else None
 
     def put(self, sha256: str, config: str, record_json: str, thumbnail: bytes | None) -> None:
         self._write("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", (sha256, config, record_json, thumbnail))

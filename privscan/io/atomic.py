@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from privscan.errors import OutputError
 
@@ -24,7 +24,7 @@ class OutputExistsError(FileExistsError):
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text: bool = False) -> Iterator[IO]:
+def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text: bool = False) -> Iterator[IO[Any]]:
     """Yield a file object; on normal exit its content becomes `path` in one step."""
     target = Path(path)
     try:
@@ -38,7 +38,8 @@ def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text
         raise write_error(target, e) from e
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8", "newline": ""} if text else {})) as f:
+        f: IO[Any] = os.fdopen(fd, "w", encoding="utf-8", newline="") if text else os.fdopen(fd, "wb")
+        with f:
             yield f
             f.flush()
             os.fsync(f.fileno())
