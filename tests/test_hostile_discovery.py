@@ -78,7 +78,8 @@ def test_parent_link_does_not_lead_out_of_the_tree(tmp_path):
     rep = report(cli("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json"))
     paths = [r["path"] for r in rep["images"]]
     assert not any("private.jpg" in p for p in paths)
-    assert "outside the audited folders" in _errors(records_by_name(rep)["parent"])
+    assert "outside the given folders" in _errors(records_by_name(rep)["parent"])
+    assert "--follow-links" in _errors(records_by_name(rep)["parent"])
 
 
 def test_1200_level_tree_is_walked_without_recursion_error(tmp_path):

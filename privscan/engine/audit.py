@@ -250,6 +250,7 @@ def _discover(paths: list[str], options: AuditOptions, out_dir: Path) -> Discove
         include_hidden=options.include_hidden,
         follow_links=options.follow_links,
         exclude=[out_dir],
+        link_hint=" (--follow-links to allow)",
     )
 
 

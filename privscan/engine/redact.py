@@ -42,7 +42,7 @@ from privscan.errors import ImageError, PrivscanError, UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.clean_save import encode_clean, find_metadata, plan_output, write_clean
 from privscan.io.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import REDACT_SIDECAR_PREFIX, discover
+from privscan.io.discover import REDACT_SIDECAR_PREFIX, discover_all
 from privscan.masks.mask_types import MaskType, mask_type
 from privscan.masks.obfuscate import DEFAULT_COLOR, DEFAULT_STYLE, STYLES, obscure
 from privscan.masks.regions import (
@@ -280,7 +280,9 @@ def _plan_jobs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) 
     targets: dict[Path, Path] = {}
     for raw in paths:
         root = Path(raw).expanduser()
-        files = discover([root], recursive=options.recursive, include_hidden=options.include_hidden)
+        found = discover_all([root], recursive=options.recursive, include_hidden=options.include_hidden)
+        problems.extend(_error(s.path, None, s.kind, s.reason) for s in found.skipped)  # never silent
+        files = found.files
         walked = root.is_dir()
         for f in files:
             key = f.resolve()

@@ -141,8 +141,10 @@ def discover_all(
     extensions: frozenset[str] = IMAGE_EXTENSIONS,
     follow_links: bool = False,
     exclude: Iterable[str | os.PathLike[str]] = (),
+    link_hint: str = "",
 ) -> Discovery:
-    """Image files under `paths` plus what was skipped; `exclude` folders (e.g. the --out) are not walked."""
+    """Image files under `paths` plus what was skipped; `exclude` folders (e.g. the --out) are not walked.
+    `link_hint` ends the line of a link not followed (how the caller's user allows it)."""
     result = Discovery()
     seen_files: set[Path] = set()
     given = [Path(p).expanduser() for p in paths]
@@ -172,7 +174,7 @@ def discover_all(
             add(root)  # a FIFO or device named on the command line: reading refuses it with a clear line
             continue
         found: list[Path] = []
-        _walk(root, roots, result, found, excluded, recursive, include_hidden, extensions, follow_links)
+        _walk(root, roots, result, found, excluded, recursive, include_hidden, extensions, follow_links, link_hint)
         for p in sorted(found, key=lambda f: f.relative_to(root).as_posix()):
             add(p)
     result.skipped.sort(key=lambda s: str(s.path))
@@ -189,6 +191,7 @@ def _walk(
     include_hidden: bool,
     extensions: frozenset[str],
     follow_links: bool,
+    link_hint: str,
 ) -> None:
     """Iterative walk of one root (an explicit stack: deep trees never hit Python's recursion limit)."""
     visited: set[tuple[int, int]] = set()
@@ -233,8 +236,8 @@ def _walk(
                             Skipped(
                                 path,
                                 "not-followed",
-                                f"symbolic link to {what} outside the audited folders ({target}); not followed "
-                                "(--follow-links to allow)",
+                                f"symbolic link to {what} outside the given folders ({target}); not followed"
+                                + link_hint,
                             )
                         )
                     continue
