@@ -26,7 +26,7 @@ from privscan.engine.fusion import build_record, error_record
 from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
-from privscan.io.decode import DecodedImage, decode_bytes, max_file_bytes, read_file, sha256_bytes
+from privscan.io.decode import DecodedImage, StatKey, decode_bytes, max_file_bytes, read_file, sha256_bytes
 from privscan.io.discover import Discovery, discover_all
 from privscan.io.names import display_name
 from privscan.io.outdir import OutputFolder
@@ -58,7 +58,7 @@ class _Decoded:
     sha256: str | None
     image: DecodedImage | None
     error: ImageError | None
-    stat_before: tuple[int, int, int, int] | None = None  # the stat taken before the hashed bytes were read
+    stat_before: StatKey | None = None  # the stat taken before the hashed bytes were read
 
 
 def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from privscan.errors import OutputError
+from privscan.io.decode import StatKey, stat_key
 from privscan.io.names import printable
 
 #: bumped whenever a stored layout or what may be stored changes; an older file is rebuilt
@@ -40,15 +41,12 @@ CREATE TABLE IF NOT EXISTS records (
 PRAGMA user_version = {LAYOUT_VERSION};
 """
 
-StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
-
-def stat_key(path: Path) -> StatKey | None:
+def current_stat(path: Path) -> StatKey | None:
     try:
-        st = os.stat(path)
+        return stat_key(os.stat(path))
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def _path_key(path: Path) -> bytes:
@@ -154,7 +152,7 @@ class AuditCache:
 
     def known_sha(self, path: Path) -> str | None:
         """The content hash recorded for `path` if the file still has the stat recorded before it was read."""
-        key = stat_key(path)
+        key = current_stat(path)
         if key is None:
             return None
         row = self._query(

@@ -79,20 +79,22 @@ def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     return max_pixels * 8 + 64 * 1024 * 1024
 
 
+#: what identifies one version of a file without reading it: size, mtime_ns, ctime_ns, inode (ctime cannot
+#: be set back by a user, so a swap that restores size and mtime is still seen)
+StatKey = tuple[int, int, int, int]
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 @dataclass(frozen=True)
 class FileBytes:
     """A file's bytes and the stat taken *before* reading them: the cache ties exactly these bytes' hash
     to exactly this stat, so a file swapped while (or after) it was read never inherits the old verdict."""
 
     data: bytes
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-
-    @property
-    def stat_key(self) -> tuple[int, int, int, int]:
-        return self.size, self.mtime_ns, self.ctime_ns, self.inode
+    stat_key: StatKey
 
 
 _FILE_KINDS = (
@@ -152,7 +154,7 @@ def read_file(path: Path, *, max_bytes: int | None = None) -> FileBytes:
         raise ImageError(path, "unreadable", "file not found") from e
     except OSError as e:
         raise ImageError(path, "unreadable", e.strerror or str(e)) from e
-    return FileBytes(b"".join(chunks), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return FileBytes(b"".join(chunks), stat_key(st))
 
 
 def _too_big(size: int, limit: int, *, growing: bool = False) -> str:
