@@ -102,7 +102,8 @@ def audit(
     """Audit photos for private information: faces, names, card numbers, addresses, documents, nudity, GPS, ..."""
     from privscan.engine.audit import run_audit
     from privscan.engine.options import AuditOptions
-    from privscan.report.jsonl import report_to_json
+    from privscan.report.jsonl import report_json_chunks
+    from privscan.report.schema import Report
     from privscan.report.summary import risk_of
     from privscan.report.terminal import print_summary
 
@@ -147,20 +148,22 @@ def audit(
         if progress is not None:
             progress.stop()
     if as_json:
-        typer.echo(report_to_json(result.report))
+        for chunk in report_json_chunks(result.header, result.summary, result.outputs["jsonl"]):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
     elif not quiet:
-        print_summary(result.report, console=console)
+        print_summary(Report(header=result.header, summary=result.summary, images=result.top), console=console)
         where = ", ".join(str(p) for p in result.outputs.values())
         console.print(
-            f"{len(result.report.images)} images in {result.seconds:.1f} s "
+            f"{result.summary.images} images in {result.seconds:.1f} s "
             f"({result.analysed} analysed, {result.reused} from cache, {result.failed} unreadable) -> {where}",
             highlight=False,
             markup=False,
         )
     if fail_on is not None:
-        risky = [r for r in result.report.images if (risk_of(r) or 0.0) >= fail_on]
+        risky = sum((risk_of(r) or 0.0) >= fail_on for r in result.records())
         if risky:
-            err_console.print(f"{len(risky)} image(s) at or above risk {fail_on:g}", markup=False)
+            err_console.print(f"{risky} image(s) at or above risk {fail_on:g}", markup=False)
             raise typer.Exit(1)
 
 

@@ -4,6 +4,12 @@ Files are read and decoded in worker threads (Pillow releases the GIL) a few ima
 which runs in the calling thread. Records come out in discovery order (deterministic), each one streamed
 to records.jsonl and committed to the cache as it finishes, so an interrupted audit loses nothing and a
 re-run decodes only what is new or changed.
+
+Memory does not grow with the library: a record goes to records.jsonl, its thumbnail to the cache, and
+only the summary counts and the report page's bounded rows (privscan.report.html.HtmlReportBuilder) stay
+in memory; report.json is copied from records.jsonl line by line. The models are loaded on the first
+image that needs them: when the cache answers every file (the cache key comes from the detector specs
+and the weights manifest, privscan.engine.run_key), no model is loaded at all.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from privscan import __version__
+from privscan.engine import run_key
 from privscan.engine.cache import AuditCache
 from privscan.engine.fusion import build_record, error_record
 from privscan.engine.options import AuditOptions
@@ -27,7 +35,7 @@ from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
 from privscan.io.decode import DecodedImage, decode_bytes, read_bytes, sha256_bytes
 from privscan.io.discover import discover
-from privscan.report.schema import ImageRecord, Report, RunHeader
+from privscan.report.schema import ImageRecord, Report, RunHeader, Summary
 
 RECORDS_NAME = "records.jsonl"
 JSON_NAME = "report.json"
@@ -37,12 +45,29 @@ CACHE_NAME = "cache.sqlite"
 
 @dataclass
 class AuditResult:
-    report: Report
+    """What a run produced. The records themselves are on disk (records.jsonl): `records()` streams them;
+    `top` holds the riskiest few (the report page's detailed rows, in report order)."""
+
+    header: RunHeader
+    summary: Summary
+    top: list[ImageRecord] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
     analysed: int = 0
     reused: int = 0
     failed: int = 0
     seconds: float = 0.0
+    models_loaded: bool = True
+
+    def records(self) -> Iterator[ImageRecord]:
+        """Every record of the run, in discovery order, read from records.jsonl as it goes."""
+        from privscan.report.jsonl import iter_records
+
+        return iter_records(self.outputs["jsonl"])
+
+    @property
+    def report(self) -> Report:
+        """The whole report in memory (every record): for small runs and tests; big ones use `records()`."""
+        return Report(header=self.header, summary=self.summary, images=list(self.records()))
 
 
 @dataclass
@@ -67,6 +92,23 @@ def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
         return _Decoded(path, sha, None, e)
 
 
+def finish_records(
+    pipeline: Pipeline, options: AuditOptions, profile: np.ndarray, images: list[DecodedImage]
+) -> list[tuple[ImageRecord, bytes]]:
+    """Analyse decoded images and turn each into its record and report thumbnail (local and Ray runs alike)."""
+    out = []
+    for image, analysis in zip(images, pipeline.analyze_batch(images), strict=True):
+        record = build_record(
+            analysis,
+            profile=profile,
+            pooling=options.pooling,
+            show_values=options.show_values,
+            private_threshold=options.private_threshold,
+        )
+        out.append((record, thumbnail_jpeg(image, options.thumbnail_side)))
+    return out
+
+
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:
     """A small JPEG for the HTML report (the report layer inlines it as a data URI)."""
     pil = Image.fromarray(image.rgb)
@@ -87,30 +129,55 @@ class _Slot:
 
 
 class Auditor:
-    """One audit run's state: pipeline, cache and config key. `run` yields records in discovery order."""
+    """One audit run's state: pipeline, cache and config key. `run` yields records in discovery order.
+
+    The pipeline (every model) is built on first use, so a run the cache answers completely loads nothing.
+    """
 
     def __init__(self, options: AuditOptions, *, pipeline: Pipeline | None = None) -> None:
         self.options = options
-        self.pipeline = pipeline or Pipeline(options)
-        self.config_key = self.pipeline.config_key()
+        self._pipeline = pipeline
+        planned = run_key.config_key(options)
+        self.config_key = planned if planned is not None else self.pipeline.config_key()
         self.profile = options.profile()
-        self.thumbnails: dict[str, bytes] = {}
         self.analysed = self.reused = self.failed = 0
 
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self.options)
+        return self._pipeline
+
+    @property
+    def models_loaded(self) -> bool:
+        return self._pipeline is not None
+
     def header(self, inputs: Iterable[str]) -> RunHeader:
+        """The run header; call it after the run so it names the models as they are (loaded or not needed)."""
+        if self._pipeline is not None:
+            device, models = self._pipeline.device_name, self._pipeline.models_info()
+        else:
+            device, models = run_key.device_name(self.options), run_key.planned_models(self.options)
         return RunHeader(
             privscan_version=__version__,
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            device=self.pipeline.device_name,
+            device=device,
             show_values=self.options.show_values,
             inputs=[str(p) for p in inputs],
-            models=self.pipeline.models_info(),
+            models=models,
             options=self.options.for_header(),
         )
 
     def run(self, files: list[Path], cache: AuditCache | None) -> Iterator[ImageRecord]:
+        for record, _ in self.run_with_thumbnails(files, cache):
+            yield record
+
+    def run_with_thumbnails(
+        self, files: list[Path], cache: AuditCache | None
+    ) -> Iterator[tuple[ImageRecord, bytes | None]]:
+        """(record, report thumbnail) per file, in discovery order."""
         window: deque[_Slot] = deque()
-        batch_size = self.options.model_batch(self.pipeline.device.type)
+        batch_size = self.options.model_batch(run_key.device_type(self.options))
         ahead = batch_size + 2 * max(1, self.options.workers)
         with ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="decode") as pool:
             pending = iter(files)
@@ -167,34 +234,28 @@ class Auditor:
                 todo.append((slot, decoded.image))
         if not todo:
             return
-        analyses = self.pipeline.analyze_batch([image for _, image in todo])
-        for (slot, image), analysis in zip(todo, analyses, strict=True):
-            slot.record = build_record(
-                analysis,
-                profile=self.profile,
-                pooling=self.options.pooling,
-                show_values=self.options.show_values,
-                private_threshold=self.options.private_threshold,
-            )
-            slot.thumbnail = thumbnail_jpeg(image, self.options.thumbnail_side)
-            self._store(cache, image.sha256, slot.record, slot.thumbnail)
+        finished = finish_records(self.pipeline, self.options, self.profile, [image for _, image in todo])
+        for (slot, image), (record, thumbnail) in zip(todo, finished, strict=True):
+            slot.record, slot.thumbnail = record, thumbnail
+            self._store(cache, image.sha256, record, thumbnail)
 
     def _store(self, cache: AuditCache | None, sha: str | None, record: ImageRecord, thumb: bytes | None) -> None:
         if cache is not None and sha is not None:
             cache.put(sha, self.config_key, record.model_dump_json(), thumb)
 
-    def _emit(self, slot: _Slot) -> ImageRecord:
-        record = slot.record
-        assert record is not None
+    def _emit(self, slot: _Slot) -> tuple[ImageRecord, bytes | None]:
+        assert slot.record is not None
+        self.count(slot.record)
+        return slot.record, slot.thumbnail
+
+    def count(self, record: ImageRecord) -> None:
+        """Count a record as analysed, reused or failed (the Ray runner's records too)."""
         if record.cached:
             self.reused += 1
         elif record.failed:
             self.failed += 1
         else:
             self.analysed += 1
-        if slot.thumbnail is not None:
-            self.thumbnails[record.path] = slot.thumbnail
-        return record
 
 
 def run_audit(
@@ -206,54 +267,68 @@ def run_audit(
     on_start: Callable[[int], None] | None = None,
     on_record: Callable[[ImageRecord], None] | None = None,
     pipeline: Pipeline | None = None,
+    ray_address: str | None = None,
 ) -> AuditResult:
     """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`).
 
     `pipeline` lets a caller that audits repeatedly (tests, a long-lived service) load the models once.
+    `ray_address` ("auto", "local" or a cluster address) analyses the files on Ray Data instead of here
+    (privscan.engine.ray_runner); records, cache keys and reports are the same.
     """
-    from privscan.report.html import write_report_html
-    from privscan.report.jsonl import RecordWriter, write_report_json
+    from privscan.report.html import HtmlReportBuilder
+    from privscan.report.jsonl import RecordWriter, write_report_json_stream
 
     start = time.perf_counter()
     files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
     out_dir.mkdir(parents=True, exist_ok=True)
     auditor = Auditor(options, pipeline=pipeline)
-    header = auditor.header(paths)
     setup_seconds = time.perf_counter() - start
     if on_start is not None:
         on_start(len(files))
-    records: list[ImageRecord] = []
+    page = HtmlReportBuilder(show_values=options.show_values)
+    keep_thumbnails = "html" in formats
     cache = AuditCache(out_dir / CACHE_NAME) if options.use_cache else None
     try:
+        if ray_address is not None:
+            from privscan.engine.ray_runner import run_on_ray
+
+            stream: Iterator[tuple[ImageRecord, bytes | None]] = run_on_ray(auditor, files, cache, ray_address)
+        else:
+            stream = auditor.run_with_thumbnails(files, cache)
         with RecordWriter(out_dir / RECORDS_NAME) as writer:
-            for record in auditor.run(files, cache):
+            for record, thumbnail in stream:
                 writer.write(record)
-                records.append(record)
+                page.add(record, thumbnail if keep_thumbnails else None)
                 if on_record is not None:
                     on_record(record)
     finally:
         if cache is not None:
             cache.close()
+    header = auditor.header(paths)
     total = time.perf_counter() - start
+    header.started_at = datetime.fromtimestamp(time.time() - total, UTC).isoformat(timespec="seconds")
     header.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    summary = page.summary()
     header.timings = {
         "total_s": round(total, 3),
         "setup_s": round(setup_seconds, 3),
-        "images_per_s": round(len(records) / max(total - setup_seconds, 1e-9), 3),
+        "images_per_s": round(summary.images / max(total - setup_seconds, 1e-9), 3),
     }
-    report = Report(header=header, images=records)
     outputs = {"jsonl": out_dir / RECORDS_NAME}
     if "json" in formats:
-        write_report_json(report, out_dir / JSON_NAME)
+        write_report_json_stream(header, summary, out_dir / RECORDS_NAME, out_dir / JSON_NAME)
         outputs["json"] = out_dir / JSON_NAME
     if "html" in formats:
-        write_report_html(report, out_dir / HTML_NAME, thumbnails=auditor.thumbnails)
+        page.write(out_dir / HTML_NAME, header, summary)
         outputs["html"] = out_dir / HTML_NAME
     return AuditResult(
-        report=report,
+        header=header,
+        summary=summary,
+        top=page.top_records(),
         outputs=outputs,
         analysed=auditor.analysed,
         reused=auditor.reused,
         failed=auditor.failed,
         seconds=total,
+        models_loaded=auditor.models_loaded,
     )
