@@ -85,6 +85,11 @@ def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
         data = read_bytes(path)
     except ImageError as e:
         return _Decoded(path, None, None, e)
+    return decode_data(path, data, max_pixels)
+
+
+def decode_data(path: Path, data: bytes, max_pixels: int) -> _Decoded:
+    """Hash and decode a file's bytes (read here, or handed over as a Ray binary block)."""
     sha = sha256_bytes(data)
     try:
         return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None)
@@ -106,6 +111,24 @@ def finish_records(
             private_threshold=options.private_threshold,
         )
         out.append((record, thumbnail_jpeg(image, options.thumbnail_side)))
+    return out
+
+
+def decoded_records(
+    pipeline: Pipeline, options: AuditOptions, profile: np.ndarray, decoded: list[_Decoded]
+) -> list[tuple[ImageRecord, bytes | None]]:
+    """Records (and thumbnails) of decoded files, in order: error records for those that did not decode."""
+    images = [d.image for d in decoded if d.image is not None]
+    finished = iter(finish_records(pipeline, options, profile, images)) if images else iter(())
+    out: list[tuple[ImageRecord, bytes | None]] = []
+    for d in decoded:
+        if d.image is not None:
+            out.append(next(finished))
+        else:
+            assert d.error is not None
+            record = error_record(d.error)
+            record.sha256 = d.sha256
+            out.append((record, None))
     return out
 
 

@@ -2,7 +2,7 @@
 
 Every kind of bad input becomes an ImageError with a one-line reason, so a run records it and goes on:
 empty, truncated, corrupt, not-an-image (whatever the extension says), too-large (decompression bombs,
-checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pillow-heif).
+checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pi-heif).
 Odd modes all end as RGB: palette and alpha images are composited on white (so transparent areas do not
 turn black), CMYK is converted, 16-bit and float images are rescaled, animations give their first frame.
 """
@@ -21,16 +21,9 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from privscan.errors import ImageError
+from privscan.io.heic import HEIF_AVAILABLE  # registers the HEIC/HEIF opener with Pillow
 
 DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
-
-try:  # HEIC/HEIF support is optional
-    import pillow_heif  # type: ignore[import-not-found]
-
-    pillow_heif.register_heif_opener()
-    HEIF_AVAILABLE = True
-except ImportError:  # pragma: no cover - depends on the install
-    HEIF_AVAILABLE = False
 
 _HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypavif")
 
@@ -124,7 +117,7 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
         raise ImageError(path, "empty", "empty file (0 bytes)")
     if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
         raise ImageError(
-            path, "unsupported", "HEIC/HEIF/AVIF image, but pillow-heif is not installed (pip install pillow-heif)"
+            path, "unsupported", "HEIC/HEIF image, but no HEIF decoder is installed (pip install pi-heif)"
         )
     previous_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False
