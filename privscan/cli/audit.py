@@ -94,6 +94,14 @@ def audit(
             help="Exit with status 1 if any image's risk is at least this (0-1): for scripts and pre-upload hooks.",
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Analyse on Ray Data: 'auto' (this machine's Ray cluster, else a local one) or a cluster address "
+            "(ray://host:10001 or host:6379). Needs privscan[ray].",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; errors only.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final JSON report to stdout (progress goes to stderr).")
@@ -142,7 +150,13 @@ def audit(
 
     try:
         result = run_audit(
-            [str(p) for p in paths], options, out, formats=formats, on_start=on_start, on_record=on_record
+            [str(p) for p in paths],
+            options,
+            out,
+            formats=formats,
+            on_start=on_start,
+            on_record=on_record,
+            ray_address=ray,
         )
     finally:
         if progress is not None:
