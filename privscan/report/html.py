@@ -65,8 +65,8 @@ GROUP_COLOURS: dict[str, str] = {
 LEVEL_COLOURS = {"high": "#dc2626", "medium": "#d97706", "low": "#16a34a", "n/a": "#6b7280", "failed": "#6b7280"}
 TOP_ATTRIBUTES_IN_CHART = 12
 HISTOGRAM_BINS = 10
-#: records shown in full, with preview and overlays (about 25 KB of page each)
-DETAILED_ROWS = 200
+#: records shown in full, with preview and overlays (about 35 KB of page each with 320 px thumbnails)
+DETAILED_ROWS = 100
 #: records after those shown as one compact line each (about 0.3 KB each); the rest are counted only
 LISTED_ROWS = 20_000
 #: attribute names a compact row spells out
