@@ -14,17 +14,22 @@ left out when OCR found no word (a full-size zero mask per photo would cost memo
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
-from privscan.detectors.base import Box, DetectorResult, Finding, OcrWord, Region
+from privscan.detectors import ocr, pii
+from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, OcrWord, Prior, Region
 from privscan.detectors.ocr import DEFAULT_MAX_SIDE, OcrEngine, read_words
 from privscan.detectors.pii import PiiRecogniser
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
 
 
-def text_mask(words: list[OcrWord], height: int, width: int) -> np.ndarray:
+def text_mask(words: list[OcrWord], height: int, width: int) -> NDArray[Any]:
     """H x W float32 mask, 1 inside each word's quad (or box)."""
     mask = np.zeros((height, width), dtype=np.uint8)
     polys = []
@@ -36,11 +41,11 @@ def text_mask(words: list[OcrWord], height: int, width: int) -> np.ndarray:
             pts = ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
         polys.append(np.round(np.asarray(pts, dtype=np.float64)).astype(np.int32))
     if polys:
-        cv2.fillPoly(mask, polys, 1)
+        cv2.fillPoly(mask, polys, (1,))
     return mask.astype(np.float32)
 
 
-def _main_span(profile: np.ndarray, threshold: float, max_gap: int) -> tuple[int, int] | None:
+def _main_span(profile: NDArray[Any], threshold: float, max_gap: int) -> tuple[int, int] | None:
     """[start, end) of the heaviest run of `profile > threshold`, joined with runs at most `max_gap` away."""
     on = profile > threshold
     if not on.any():
@@ -60,7 +65,7 @@ def _main_span(profile: np.ndarray, threshold: float, max_gap: int) -> tuple[int
     return int(start), int(end)
 
 
-def tighten(box: Box, rgb: np.ndarray) -> Box | None:
+def tighten(box: Box, rgb: NDArray[Any]) -> Box | None:
     """The ink box inside `box` (with a margin), or None when the crop shows no clear text/background split."""
     x0, y0 = max(int(box.x0), 0), max(int(box.y0), 0)
     x1, y1 = min(int(np.ceil(box.x1)), rgb.shape[1]), min(int(np.ceil(box.y1)), rgb.shape[0])
@@ -87,7 +92,7 @@ def tighten(box: Box, rgb: np.ndarray) -> Box | None:
     return tight.intersection(box)
 
 
-def tighten_regions(findings: list[Finding], rgb: np.ndarray) -> None:
+def tighten_regions(findings: list[Finding], rgb: NDArray[Any]) -> None:
     """Shrink each axis-aligned PII region to its ink (see the module docstring), in place."""
     for f in findings:
         new = []
@@ -108,16 +113,14 @@ class TextDetector:
     """OCR + PII. Build once (loads the OCR models), call `detect` per image; thread-safe (the engine locks)."""
 
     name = "text"
-    kind = "ocr+pii"
 
     def __init__(self, engine: OcrEngine, *, max_side: int = DEFAULT_MAX_SIDE, pii: PiiRecogniser | None = None):
         self.engine = engine
         self.max_side = max_side
         self.pii = pii or PiiRecogniser()
-        self.version = f"text-2+{engine.version}+max{max_side}+{self.pii.version}"
-        self.weight_names = engine.weight_names
+        self.version = text_version(engine.version, max_side, self.pii.version)
 
-    def detect(self, image: DecodedImage) -> DetectorResult:
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
         words = read_words(self.engine, image.rgb, max_side=self.max_side)
         findings = self.pii.find(words, source_prefix=f"ocr:{self.engine.name}")
@@ -130,3 +133,33 @@ class TextDetector:
         )
         result.seconds = time.perf_counter() - start
         return result
+
+
+def text_version(engine_version: str, max_side: int, pii_version: str) -> str:
+    return f"text-2+{engine_version}+max{max_side}+{pii_version}"
+
+
+def _build(context: BuildContext) -> TextDetector:
+    engine = ocr.build_engine(context.ocr_engine, device=context.device)
+    return TextDetector(engine, max_side=context.ocr_max_side or DEFAULT_MAX_SIDE)
+
+
+def _for_context(context: BuildContext) -> DetectorSpec:
+    """The OCR engine decides the weights, packages and version (the engine's package version included)."""
+    engine = ocr.engine_class(context.ocr_engine)
+    version = text_version(engine.version_for(), context.ocr_max_side or DEFAULT_MAX_SIDE, PiiRecogniser.version)
+    return replace(SPEC, version=version, weights=engine.weight_names, packages=engine.packages)
+
+
+SPEC = DetectorSpec(
+    name=TextDetector.name,
+    kind="ocr+pii",
+    version="text-2",  # the full version names the OCR engine: see `resolved`
+    build=_build,
+    order=0,
+    weights=ocr.RapidOcrEngine.weight_names,  # the default engine's; `resolved` gives the chosen engine's
+    packages=ocr.RapidOcrEngine.packages,
+    locates=frozenset(pii.ATTRIBUTES.values()),
+    masks=frozenset({"text"}),
+    contextual=_for_context,
+)
