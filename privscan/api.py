@@ -137,8 +137,9 @@ def redact(
     Keyword options are the fields of `privscan.engine.redact.RedactOptions`. Returns the run's results.
     """
     from privscan import vocab
-    from privscan.engine.redact import DEFAULT_STYLE, RedactOptions
+    from privscan.engine.redact import RedactOptions
     from privscan.engine.redact import redact as run_redact
+    from privscan.masks.obfuscate import DEFAULT_STYLE
 
     names = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
     ids = tuple(vocab.resolve_names(hide if isinstance(hide, str) else list(hide)))

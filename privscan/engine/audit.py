@@ -22,8 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from privscan import __version__
@@ -98,7 +99,7 @@ def decode_data(path: Path, data: bytes, max_pixels: int) -> _Decoded:
 
 
 def finish_records(
-    pipeline: Pipeline, options: AuditOptions, profile: np.ndarray, images: list[DecodedImage]
+    pipeline: Pipeline, options: AuditOptions, profile: NDArray[Any], images: list[DecodedImage]
 ) -> list[tuple[ImageRecord, bytes]]:
     """Analyse decoded images and turn each into its record and report thumbnail (local and Ray runs alike)."""
     out = []
@@ -115,7 +116,7 @@ def finish_records(
 
 
 def decoded_records(
-    pipeline: Pipeline, options: AuditOptions, profile: np.ndarray, decoded: list[_Decoded]
+    pipeline: Pipeline, options: AuditOptions, profile: NDArray[Any], decoded: list[_Decoded]
 ) -> list[tuple[ImageRecord, bytes | None]]:
     """Records (and thumbnails) of decoded files, in order: error records for those that did not decode."""
     images = [d.image for d in decoded if d.image is not None]

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from privscan.errors import UsageError
-from privscan.report.schema import ImageRecord
+from privscan.report.schema import ErrorModel, ImageRecord
 
 if TYPE_CHECKING:
     from privscan.engine.audit import Auditor
@@ -72,7 +72,7 @@ class _Analyser:
         self.pipeline = Pipeline(options)
         self.profile = options.profile()
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+    def __call__(self, batch: dict[str, NDArray[Any]]) -> dict[str, list[Any]]:
         from privscan.engine.audit import decode_data, decoded_records
 
         decoded = [
@@ -140,7 +140,7 @@ def run_on_ray(
                 break
             waiting[_key(row["path"])] = (row["sha256"], row["record"], row["thumbnail"])
         if key not in waiting:  # Ray could not read it (gone, no permission): said, not skipped
-            record = ImageRecord(path=str(path), errors=[{"kind": "unreadable", "message": "not read by Ray"}])
+            record = ImageRecord(path=str(path), errors=[ErrorModel(kind="unreadable", message="not read by Ray")])
             auditor.count(record)
             yield record, None
             continue

@@ -84,8 +84,8 @@ def planned_models(options: AuditOptions) -> list[ModelInfo]:
     from privscan.detectors import registry
 
     infos = [
-        ModelInfo(name=name, kind=kind, status="disabled", weights=wname or None, weights_sha256=sha,
-                  note=NOT_LOADED if sha else f"no {name} weights")
+        ModelInfo(name=name, kind=kind, status="disabled" if sha else "missing", weights=wname or None,
+                  weights_sha256=sha, note=NOT_LOADED if sha else f"no {name} weights")
         for name, kind, wname, sha in _classifiers(options)
     ]
     for spec in _specs(options) or []:
