@@ -69,10 +69,12 @@ def audit(
 
 
 def _audit_in_memory(paths: list[str], options: AuditOptions) -> Iterator[ImageRecord]:
-    from privscan.engine.audit import Auditor
+    from privscan.engine.audit import AUDIT_EXTENSIONS, Auditor
     from privscan.io.discover import discover
 
-    files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
+    files = discover(
+        paths, recursive=options.recursive, include_hidden=options.include_hidden, extensions=AUDIT_EXTENSIONS
+    )
     yield from Auditor(options).run(files, None)
 
 

@@ -35,8 +35,10 @@ from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
 from privscan.io.decode import DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import discover
-from privscan.report.schema import ImageRecord, Report, RunHeader, Summary
+from privscan.io.discover import IMAGE_EXTENSIONS, discover
+from privscan.io.video import VIDEO_EXTENSIONS, VideoError, read_video_metadata
+from privscan.report.masking import masked_fields
+from privscan.report.schema import ErrorModel, ImageRecord, MetadataFinding, Report, RunHeader, Summary
 
 RECORDS_NAME = "records.jsonl"
 JSON_NAME = "report.json"
@@ -133,6 +135,43 @@ def decoded_records(
     return out
 
 
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def video_record(path: Path, show_values: bool) -> ImageRecord:
+    """A video's record: its QuickTime metadata (GPS, creation time, device) and 'not analysed: video'."""
+    try:
+        size = path.stat().st_size
+        meta = read_video_metadata(path)
+    except OSError as e:
+        return ImageRecord(path=str(path), errors=[ErrorModel(kind="unreadable", message=f"cannot read: {e}")])
+    except VideoError as e:
+        return ImageRecord(path=str(path), size_bytes=size, errors=[ErrorModel(kind="corrupt", message=f"video: {e}")])
+    found: list[tuple[str, str | None, str, str]] = []
+    if meta.gps is not None:
+        value = f"{meta.gps[0]:.6f}, {meta.gps[1]:.6f}"
+        found.append(("gps_position", "a74_address_current_complete", meta.tags["gps"], value))
+    if meta.creation_time:
+        found.append(("capture_time", "a82_date_time", meta.tags["creation_time"], meta.creation_time))
+    for kind, fact in (("camera_make", "make"), ("camera_model", "model")):
+        value = getattr(meta, fact)
+        if value:
+            found.append((kind, None, meta.tags[fact], value))
+    metadata = [
+        MetadataFinding(kind=kind, attribute=attr, tag=tag, **masked_fields(kind, value, show_values=show_values))
+        for kind, attr, tag, value in found
+    ]
+    length = f", {meta.duration_s:g} s" if meta.duration_s is not None else ""
+    note = f"video ({meta.format}{length}): frames not analysed, QuickTime metadata only"
+    return ImageRecord(path=str(path), size_bytes=size, format=meta.format, metadata=metadata,
+                       errors=[ErrorModel(kind="not-analysed", message=note)])
+
+
+#: what an audit looks for in folders: images, and videos (reported with their metadata)
+AUDIT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+
+
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:
     """A small JPEG for the HTML report (the report layer inlines it as a data URI)."""
     pil = Image.fromarray(image.rgb)
@@ -226,6 +265,8 @@ class Auditor:
                     yield self._emit(slot)
 
     def _slot(self, path: Path, cache: AuditCache | None, pool: ThreadPoolExecutor) -> _Slot:
+        if is_video(path):  # metadata only, read with a few seeks: no cache needed
+            return _Slot(path, record=video_record(path, self.options.show_values))
         if cache is not None:
             sha = cache.known_sha(path)
             hit = cache.get(sha, self.config_key) if sha else None
@@ -303,7 +344,9 @@ def run_audit(
     from privscan.report.jsonl import RecordWriter, write_report_json_stream
 
     start = time.perf_counter()
-    files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
+    files = discover(
+        paths, recursive=options.recursive, include_hidden=options.include_hidden, extensions=AUDIT_EXTENSIONS
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     auditor = Auditor(options, pipeline=pipeline)
     setup_seconds = time.perf_counter() - start

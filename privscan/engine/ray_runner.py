@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from numpy.typing import NDArray
 
+from privscan.engine.audit import is_video, video_record
 from privscan.errors import UsageError
 from privscan.report.schema import ErrorModel, ImageRecord
 
@@ -120,7 +121,7 @@ def run_on_ray(
     hits: list[bool] = []
     todo: list[Path] = []
     for path in files:
-        hit = _cached(auditor, cache, path) is not None
+        hit = is_video(path) or _cached(auditor, cache, path) is not None
         hits.append(hit)
         if not hit:
             todo.append(path)
@@ -128,7 +129,10 @@ def run_on_ray(
     waiting: dict[str, tuple[str, str, bytes]] = {}  # Ray results that came before the one needed next
     for path, hit in zip(files, hits, strict=True):
         if hit:
-            found = _cached(auditor, cache, path)
+            found: tuple[ImageRecord, bytes | None] | None = (
+                (video_record(path, auditor.options.show_values), None) if is_video(path) else None
+            )
+            found = found or _cached(auditor, cache, path)
             assert found is not None
             auditor.count(found[0])
             yield found
