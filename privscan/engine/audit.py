@@ -36,6 +36,7 @@ from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
 from privscan.io.decode import DecodedImage, decode_bytes, read_bytes, sha256_bytes
 from privscan.io.discover import IMAGE_EXTENSIONS, discover
+from privscan.io.raw import RAW_EXTENSIONS
 from privscan.io.video import VIDEO_EXTENSIONS, VideoError, read_video_metadata
 from privscan.report.masking import masked_fields
 from privscan.report.schema import ErrorModel, ImageRecord, MetadataFinding, Report, RunHeader, Summary
@@ -168,8 +169,9 @@ def video_record(path: Path, show_values: bool) -> ImageRecord:
                        errors=[ErrorModel(kind="not-analysed", message=note)])
 
 
-#: what an audit looks for in folders: images, and videos (reported with their metadata)
-AUDIT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+#: what an audit looks for in folders: images, camera RAW files (their embedded preview) and videos
+#: (reported with their metadata)
+AUDIT_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:

@@ -24,6 +24,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from privscan.errors import ImageError
 from privscan.io.heic import HEIF_AVAILABLE  # registers the HEIC/HEIF opener with Pillow
+from privscan.io.raw import is_raw, raw_preview
 
 DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
 
@@ -117,6 +118,8 @@ def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXEL
 def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
     if len(data) == 0:
         raise ImageError(path, "empty", "empty file (0 bytes)")
+    if is_raw(path, data):
+        return _decode_raw(path, data, max_pixels)
     if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
         raise ImageError(
             path, "unsupported", "HEIC/HEIF image, but no HEIF decoder is installed (pip install pi-heif)"
@@ -200,6 +203,18 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
         xmp=xmp if isinstance(xmp, bytes) else None,
         info=info,
     )
+
+
+def _decode_raw(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
+    """A camera RAW file as its largest embedded JPEG preview, with the container's EXIF (privscan.io.raw)."""
+    preview = raw_preview(path, data)
+    if preview is None:
+        raise ImageError(path, "unsupported", "RAW file without an embedded JPEG preview (sensor data not decoded)")
+    image = _decode(path, preview.jpeg, max_pixels)
+    image.sha256, image.file_size = sha256_bytes(data), len(data)
+    image.format = f"{preview.kind} (embedded preview)"
+    image.exif = preview.exif
+    return image
 
 
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
