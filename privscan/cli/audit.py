@@ -120,6 +120,10 @@ def audit(
             "(ray://host:10001 or host:6379). Needs privscan[ray].",
         ),
     ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option("--ray-actors", min=1, help="Analysing Ray actors (default: one per GPU, else CPUs less one)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; errors only.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final JSON report to stdout (progress goes to stderr).")
@@ -175,6 +179,7 @@ def audit(
             on_start=on_start,
             on_record=on_record,
             ray_address=ray,
+            ray_actors=ray_actors,
         )
     finally:
         if progress is not None:

@@ -335,12 +335,14 @@ def run_audit(
     on_record: Callable[[ImageRecord], None] | None = None,
     pipeline: Pipeline | None = None,
     ray_address: str | None = None,
+    ray_actors: int | None = None,
 ) -> AuditResult:
     """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`).
 
     `pipeline` lets a caller that audits repeatedly (tests, a long-lived service) load the models once.
     `ray_address` ("auto", "local" or a cluster address) analyses the files on Ray Data instead of here
-    (privscan.engine.ray_runner); records, cache keys and reports are the same.
+    (privscan.engine.ray_runner); records, cache keys and reports are the same. `ray_actors`: analysing
+    actors (default: one per GPU, else one per CPU of the cluster less one).
     """
     from privscan.report.html import HtmlReportBuilder
     from privscan.report.jsonl import RecordWriter, write_report_json_stream
@@ -361,7 +363,9 @@ def run_audit(
         if ray_address is not None:
             from privscan.engine.ray_runner import run_on_ray
 
-            stream: Iterator[tuple[ImageRecord, bytes | None]] = run_on_ray(auditor, files, cache, ray_address)
+            stream: Iterator[tuple[ImageRecord, bytes | None]] = run_on_ray(
+                auditor, files, cache, ray_address, actors=ray_actors
+            )
         else:
             stream = auditor.run_with_thumbnails(files, cache)
         with RecordWriter(out_dir / RECORDS_NAME) as writer:
