@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,15 @@ from privscan.engine.fusion import build_record, error_record
 from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
-from privscan.io.decode import DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import IMAGE_EXTENSIONS, discover
+from privscan.io.decode import DecodedImage, decode_bytes, max_file_bytes, read_file, sha256_bytes
+from privscan.io.discover import IMAGE_EXTENSIONS, Discovery, discover_all
+from privscan.io.names import display_name
+from privscan.io.outdir import OutputFolder
 from privscan.io.raw import RAW_EXTENSIONS
 from privscan.io.video import VIDEO_EXTENSIONS, VideoError, read_video_metadata
 from privscan.report.masking import masked_fields
 from privscan.report.schema import ErrorModel, ImageRecord, MetadataFinding, Report, RunHeader, Summary
+from privscan.report.thumbnails import redact_thumbnail
 
 RECORDS_NAME = "records.jsonl"
 JSON_NAME = "report.json"
@@ -61,6 +65,7 @@ class AuditResult:
     failed: int = 0
     seconds: float = 0.0
     models_loaded: bool = True
+    warnings: list[str] = field(default_factory=list)  # one line each: damaged cache, stale parts removed, ...
 
     def records(self) -> Iterator[ImageRecord]:
         """Every record of the run, in discovery order, read from records.jsonl as it goes."""
@@ -82,28 +87,31 @@ class _Decoded:
     sha256: str | None
     image: DecodedImage | None
     error: ImageError | None
+    stat_before: tuple[int, int, int, int] | None = None  # the stat taken before the hashed bytes were read
 
 
 def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
     try:
-        data = read_bytes(path)
+        file = read_file(path, max_bytes=max_file_bytes(max_pixels))
     except ImageError as e:
         return _Decoded(path, None, None, e)
-    return decode_data(path, data, max_pixels)
+    return decode_data(path, file.data, max_pixels, file.stat_key)
 
 
-def decode_data(path: Path, data: bytes, max_pixels: int) -> _Decoded:
+def decode_data(
+    path: Path, data: bytes, max_pixels: int, stat_key: tuple[int, int, int, int] | None = None
+) -> _Decoded:
     """Hash and decode a file's bytes (read here, or handed over as a Ray binary block)."""
     sha = sha256_bytes(data)
     try:
-        return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None)
+        return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None, stat_key)
     except ImageError as e:
-        return _Decoded(path, sha, None, e)
+        return _Decoded(path, sha, None, e, stat_key)
 
 
 def finish_records(
     pipeline: Pipeline, options: AuditOptions, profile: NDArray[Any], images: list[DecodedImage]
-) -> list[tuple[ImageRecord, bytes]]:
+) -> list[tuple[ImageRecord, bytes | None]]:
     """Analyse decoded images and turn each into its record and report thumbnail (local and Ray runs alike)."""
     out = []
     for image, analysis in zip(images, pipeline.analyze_batch(images), strict=True):
@@ -114,7 +122,9 @@ def finish_records(
             show_values=options.show_values,
             private_threshold=options.private_threshold,
         )
-        out.append((record, thumbnail_jpeg(image, options.thumbnail_side)))
+        thumb = thumbnail_jpeg(image, options.thumbnail_side)
+        # the preview kept in the cache and the report: detected values painted over unless --show-values
+        out.append((record, thumb if options.show_values else redact_thumbnail(thumb, record)))
     return out
 
 
@@ -228,7 +238,7 @@ class Auditor:
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             device=device,
             show_values=self.options.show_values,
-            inputs=[str(p) for p in inputs],
+            inputs=[display_name(p) for p in inputs],
             models=models,
             options=self.options.for_header(),
         )
@@ -268,7 +278,9 @@ class Auditor:
 
     def _slot(self, path: Path, cache: AuditCache | None, pool: ThreadPoolExecutor) -> _Slot:
         if is_video(path):  # metadata only, read with a few seeks: no cache needed
-            return _Slot(path, record=video_record(path, self.options.show_values))
+            record = video_record(path, self.options.show_values)
+            record.path = display_name(path)
+            return _Slot(path, record=record)
         if cache is not None:
             sha = cache.known_sha(path)
             hit = cache.get(sha, self.config_key) if sha else None
@@ -277,7 +289,7 @@ class Auditor:
         return _Slot(path, future=pool.submit(_read_and_decode, path, self.options.max_pixels))
 
     def _from_cache(self, path: Path, hit: tuple[str, bytes | None]) -> _Slot:
-        record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": str(path), "cached": True})
+        record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": display_name(path), "cached": True})
         return _Slot(path, record=record, thumbnail=hit[1])
 
     def _analyse(self, batch: list[_Slot], cache: AuditCache | None) -> None:
@@ -285,8 +297,8 @@ class Auditor:
         for slot in batch:
             assert slot.future is not None
             decoded = slot.future.result()
-            if cache is not None and decoded.sha256 is not None:
-                cache.remember_file(slot.path, decoded.sha256)
+            if cache is not None and decoded.sha256 is not None and decoded.stat_before is not None:
+                cache.remember_file(slot.path, decoded.sha256, decoded.stat_before)
                 hit = cache.get(decoded.sha256, self.config_key)
                 if hit is not None:  # same content seen under another name, or touched but unchanged
                     done = self._from_cache(slot.path, hit)
@@ -294,6 +306,7 @@ class Auditor:
                     continue
             if decoded.error is not None:
                 slot.record = error_record(decoded.error)
+                slot.record.path = display_name(slot.path)
                 slot.record.sha256 = decoded.sha256
                 self._store(cache, decoded.sha256, slot.record, None)
             else:
@@ -303,12 +316,19 @@ class Auditor:
             return
         finished = finish_records(self.pipeline, self.options, self.profile, [image for _, image in todo])
         for (slot, image), (record, thumbnail) in zip(todo, finished, strict=True):
+            record.path = display_name(slot.path)
             slot.record, slot.thumbnail = record, thumbnail
-            self._store(cache, image.sha256, record, thumbnail)
+            if not record.errors:  # a detector that failed is retried next run, never cached as done
+                self._store(cache, image.sha256, record, thumbnail)
 
     def _store(self, cache: AuditCache | None, sha: str | None, record: ImageRecord, thumb: bytes | None) -> None:
         if cache is not None and sha is not None:
             cache.put(sha, self.config_key, record.model_dump_json(), thumb)
+
+    def emit(self, records: Iterable[ImageRecord]) -> Iterator[tuple[ImageRecord, bytes | None]]:
+        """Records made outside the pipeline (paths discovery left out), counted like the others."""
+        for record in records:
+            yield self._emit(_Slot(Path(record.path), record=record))
 
     def _emit(self, slot: _Slot) -> tuple[ImageRecord, bytes | None]:
         assert slot.record is not None
@@ -340,36 +360,83 @@ def run_audit(
     """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`).
 
     `pipeline` lets a caller that audits repeatedly (tests, a long-lived service) load the models once.
-    `ray_address` ("auto", "local" or a cluster address) analyses the files on Ray Data instead of here
+    The output folder is held (privscan.io.outdir) for the whole run: a second audit on it is refused.
+    `ray_address` ("auto" or a cluster address) analyses the files on Ray Data instead of here
     (privscan.engine.ray_runner); records, cache keys and reports are the same. `ray_actors`: analysing
     actors (default: one per GPU, else one per CPU of the cluster less one).
     """
+    with OutputFolder(out_dir, part_names=(JSON_NAME, HTML_NAME)) as folder:
+        start = time.perf_counter()
+        found = _discover(paths, options, out_dir)
+        result = _run_audit_locked(
+            paths,
+            found,
+            options,
+            out_dir,
+            formats=formats,
+            on_start=on_start,
+            on_record=on_record,
+            pipeline=pipeline,
+            ray=(ray_address, ray_actors),
+        )
+        result.seconds = time.perf_counter() - start
+        result.warnings[:0] = [f"removed {p.name}, left by an interrupted run" for p in folder.removed_parts]
+        return result
+
+
+def _discover(paths: list[str], options: AuditOptions, out_dir: Path) -> Discovery:
+    """The files to audit (never privscan's own --out) and the paths left out, each with its reason."""
+    return discover_all(
+        paths,
+        recursive=options.recursive,
+        include_hidden=options.include_hidden,
+        extensions=AUDIT_EXTENSIONS,
+        follow_links=options.follow_links,
+        exclude=[out_dir],
+        link_hint=" (--follow-links to allow)",
+    )
+
+
+def _skipped_records(found: Discovery) -> list[ImageRecord]:
+    return [error_record(ImageError(display_name(s.path), s.kind, s.reason)) for s in found.skipped]
+
+
+def _run_audit_locked(
+    paths: list[str],
+    found: Discovery,
+    options: AuditOptions,
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...],
+    on_start: Callable[[int], None] | None,
+    on_record: Callable[[ImageRecord], None] | None,
+    pipeline: Pipeline | None,
+    ray: tuple[str | None, int | None],
+) -> AuditResult:
     from privscan.report.html import HtmlReportBuilder
     from privscan.report.jsonl import RecordWriter, write_report_json_stream
 
     start = time.perf_counter()
-    files = discover(
-        paths, recursive=options.recursive, include_hidden=options.include_hidden, extensions=AUDIT_EXTENSIONS
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    files = found.files
+    skipped = _skipped_records(found)
     auditor = Auditor(options, pipeline=pipeline)
     setup_seconds = time.perf_counter() - start
     if on_start is not None:
-        on_start(len(files))
+        on_start(len(files) + len(skipped))
     page = HtmlReportBuilder(show_values=options.show_values)
     keep_thumbnails = "html" in formats
     cache = AuditCache(out_dir / CACHE_NAME) if options.use_cache else None
+    ray_address, ray_actors = ray
     try:
+        stream: Iterator[tuple[ImageRecord, bytes | None]]
         if ray_address is not None:
             from privscan.engine.ray_runner import run_on_ray
 
-            stream: Iterator[tuple[ImageRecord, bytes | None]] = run_on_ray(
-                auditor, files, cache, ray_address, actors=ray_actors
-            )
+            stream = run_on_ray(auditor, files, cache, ray_address, actors=ray_actors)
         else:
             stream = auditor.run_with_thumbnails(files, cache)
         with RecordWriter(out_dir / RECORDS_NAME) as writer:
-            for record, thumbnail in stream:
+            for record, thumbnail in chain(stream, auditor.emit(skipped)):
                 writer.write(record)
                 page.add(record, thumbnail if keep_thumbnails else None)
                 if on_record is not None:
@@ -404,4 +471,11 @@ def run_audit(
         failed=auditor.failed,
         seconds=total,
         models_loaded=auditor.models_loaded,
+        warnings=(cache.warnings if cache is not None else []) + _ignored_note(found),
     )
+
+
+def _ignored_note(found: Discovery) -> list[str]:
+    if not found.ignored:
+        return []
+    return [f"{found.ignored} other file(s) are not images by their extension and were not looked at"]

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from numpy.typing import NDArray
 
 from privscan.engine.audit import is_video, video_record
+from privscan.engine.cache import AuditCache, StatKey, stat_key
 from privscan.errors import UsageError
+from privscan.io.names import display_name
 from privscan.report.schema import ErrorModel, ImageRecord
 
 if TYPE_CHECKING:
     from privscan.engine.audit import Auditor
-    from privscan.engine.cache import AuditCache
     from privscan.engine.options import AuditOptions
 
 #: files per map_batches call (each actor analyses them one model batch at a time)
@@ -120,18 +121,22 @@ def run_on_ray(
     """(record, thumbnail) per file in discovery order; cached files from the cache, the rest from Ray."""
     hits: list[bool] = []
     todo: list[Path] = []
+    stats: dict[Path, StatKey | None] = {}  # taken before Ray reads the bytes, as a local read does
     for path in files:
         hit = is_video(path) or _cached(auditor, cache, path) is not None
         hits.append(hit)
         if not hit:
             todo.append(path)
+            stats[path] = stat_key(path)
     results = _remote(auditor, todo, address, actors) if todo else iter(())
     waiting: dict[str, tuple[str, str, bytes]] = {}  # Ray results that came before the one needed next
     for path, hit in zip(files, hits, strict=True):
         if hit:
-            found: tuple[ImageRecord, bytes | None] | None = (
-                (video_record(path, auditor.options.show_values), None) if is_video(path) else None
-            )
+            found: tuple[ImageRecord, bytes | None] | None = None
+            if is_video(path):
+                video = video_record(path, auditor.options.show_values)
+                video.path = display_name(path)
+                found = (video, None)
             found = found or _cached(auditor, cache, path)
             assert found is not None
             auditor.count(found[0])
@@ -144,16 +149,20 @@ def run_on_ray(
                 break
             waiting[_key(row["path"])] = (row["sha256"], row["record"], row["thumbnail"])
         if key not in waiting:  # Ray could not read it (gone, no permission): said, not skipped
-            record = ImageRecord(path=str(path), errors=[ErrorModel(kind="unreadable", message="not read by Ray")])
+            record = ImageRecord(
+                path=display_name(path), errors=[ErrorModel(kind="unreadable", message="not read by Ray")]
+            )
             auditor.count(record)
             yield record, None
             continue
         sha, line, thumb = waiting.pop(key)
-        record = ImageRecord.model_validate_json(line).model_copy(update={"path": str(path)})
+        record = ImageRecord.model_validate_json(line).model_copy(update={"path": display_name(path)})
         thumbnail = bytes(thumb) or None
-        if cache is not None and sha:
-            cache.remember_file(path, sha)
-            cache.put(sha, auditor.config_key, record.model_dump_json(), thumbnail)
+        stat = stats.pop(path, None)
+        if cache is not None and sha and stat is not None:
+            cache.remember_file(path, sha, stat)
+            if not record.errors or record.failed:  # as a local run: a failed detector is retried next run
+                cache.put(sha, auditor.config_key, record.model_dump_json(), thumbnail)
         auditor.count(record)
         yield record, thumbnail
 
@@ -165,7 +174,7 @@ def _cached(auditor: Auditor, cache: AuditCache | None, path: Path) -> tuple[Ima
     hit = cache.get(sha, auditor.config_key) if sha else None
     if hit is None:
         return None
-    record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": str(path), "cached": True})
+    record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": display_name(path), "cached": True})
     return record, hit[1]
 
 

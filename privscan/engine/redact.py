@@ -42,7 +42,7 @@ from privscan.errors import ImageError, PrivscanError, UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.clean_save import encode_clean, find_metadata, plan_output, write_clean
 from privscan.io.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import discover
+from privscan.io.discover import REDACT_SIDECAR_PREFIX, discover_all
 from privscan.masks.mask_types import MaskType, mask_type
 from privscan.masks.obfuscate import DEFAULT_COLOR, DEFAULT_STYLE, STYLES, obscure
 from privscan.masks.regions import (
@@ -58,7 +58,7 @@ from privscan.report.schema import ImageRecord, RegionModel
 
 REDACTED_DIRNAME = "redacted"
 PERSON = "person"  # sidecar label of a person-segmentation item (VISPR has no "person" attribute)
-SIDECAR_PREFIX = "privscan-redact-"
+SIDECAR_PREFIX = REDACT_SIDECAR_PREFIX  # discovery knows folders holding such a record as privscan's output
 #: PrivObfNet masks are used for attributes the model scores at least this likely present
 DEFAULT_MODEL_THRESHOLD = 0.5
 
@@ -280,7 +280,9 @@ def _plan_jobs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) 
     targets: dict[Path, Path] = {}
     for raw in paths:
         root = Path(raw).expanduser()
-        files = discover([root], recursive=options.recursive, include_hidden=options.include_hidden)
+        found = discover_all([root], recursive=options.recursive, include_hidden=options.include_hidden)
+        problems.extend(_error(s.path, None, s.kind, s.reason) for s in found.skipped)  # never silent
+        files = found.files
         walked = root.is_dir()
         for f in files:
             key = f.resolve()
@@ -308,6 +310,18 @@ def _plan_jobs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) 
             targets[out_key] = f
             jobs.append(_Job(f, output, sidecar_dir))
     return jobs, problems
+
+
+def _refuse_out_over_inputs(paths: Sequence[str | os.PathLike[str]], options: RedactOptions) -> None:
+    """--out equal to (or holding) an input folder would mix copies with originals: say so, not 'no images'."""
+    if options.out_dir is None:
+        return
+    out_root = options.out_dir.expanduser().resolve()
+    for raw in paths:
+        root = Path(raw).expanduser().resolve()
+        if root.is_dir() and root.is_relative_to(out_root):
+            what = "is the input folder" if root == out_root else f"holds the input folder {root}"
+            raise UsageError(f"--out {out_root} {what}", hint="choose an output folder outside the inputs")
 
 
 def _is_output(path: Path, out_root: Path | None) -> bool:
@@ -691,6 +705,7 @@ def redact(
             )
     if not paths:
         raise UsageError("no files or folders given")
+    _refuse_out_over_inputs(paths, options)
     jobs, problems = _plan_jobs(paths, options)
     problems = missing + problems
     if not jobs and not problems:
