@@ -119,6 +119,18 @@ def audit(
             help="Exit with status 1 if any image's risk is at least this (0-1): for scripts and pre-upload hooks.",
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Analyse on Ray Data: 'auto' (this machine's Ray cluster, else a local one) or a cluster address "
+            "(ray://host:10001 or host:6379). Needs privscan[ray].",
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option("--ray-actors", min=1, help="Analysing Ray actors (default: one per GPU, else CPUs less one)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; errors only.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final JSON report to stdout (progress goes to stderr).")
@@ -128,7 +140,8 @@ def audit(
     from privscan.engine.audit import run_audit
     from privscan.engine.options import AuditOptions
     from privscan.io.names import printable
-    from privscan.report.jsonl import report_to_json
+    from privscan.report.jsonl import report_json_chunks
+    from privscan.report.schema import Report
     from privscan.report.summary import risk_of
     from privscan.report.terminal import print_summary
 
@@ -168,7 +181,14 @@ def audit(
 
     try:
         result = run_audit(
-            [str(p) for p in paths], options, out, formats=formats, on_start=on_start, on_record=on_record
+            [str(p) for p in paths],
+            options,
+            out,
+            formats=formats,
+            on_start=on_start,
+            on_record=on_record,
+            ray_address=ray,
+            ray_actors=ray_actors,
         )
     finally:
         if progress is not None:
@@ -176,20 +196,22 @@ def audit(
     for warning in result.warnings:
         err_console.print(printable(f"warning: {warning}"), markup=False, highlight=False, soft_wrap=True)
     if as_json:
-        typer.echo(report_to_json(result.report))
+        for chunk in report_json_chunks(result.header, result.summary, result.outputs["jsonl"]):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
     elif not quiet:
-        print_summary(result.report, console=console)
+        print_summary(Report(header=result.header, summary=result.summary, images=result.top), console=console)
         where = printable(", ".join(str(p) for p in result.outputs.values()))
         console.print(
-            f"{len(result.report.images)} images in {result.seconds:.1f} s "
+            f"{result.summary.images} images in {result.seconds:.1f} s "
             f"({result.analysed} analysed, {result.reused} from cache, {result.failed} unreadable) -> {where}",
             highlight=False,
             markup=False,
         )
     if fail_on is not None:
-        risky = [r for r in result.report.images if (risk_of(r) or 0.0) >= fail_on]
+        risky = sum((risk_of(r) or 0.0) >= fail_on for r in result.records())
         if risky:
-            err_console.print(f"{len(risky)} image(s) at or above risk {fail_on:g}", markup=False)
+            err_console.print(f"{risky} image(s) at or above risk {fail_on:g}", markup=False)
             raise typer.Exit(1)
 
 

@@ -2,7 +2,7 @@
 
 Every kind of bad input becomes an ImageError with a one-line reason, so a run records it and goes on:
 empty, truncated, corrupt, not-an-image (whatever the extension says), too-large (decompression bombs,
-checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pillow-heif).
+checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pi-heif).
 Odd modes all end as RGB: palette and alpha images are composited on white (so transparent areas do not
 turn black), CMYK is converted, 16-bit and float images are rescaled, animations give their first frame.
 """
@@ -26,16 +26,10 @@ from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from privscan.errors import ImageError
+from privscan.io.heic import HEIF_AVAILABLE  # registers the HEIC/HEIF opener with Pillow
+from privscan.io.raw import is_raw, raw_preview
 
 DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
-
-try:  # HEIC/HEIF support is optional
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    HEIF_AVAILABLE = True
-except ImportError:  # pragma: no cover - depends on the install
-    HEIF_AVAILABLE = False
 
 _HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypavif")
 
@@ -221,9 +215,11 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
     allow_pixels(max_pixels)
     if len(data) == 0:
         raise ImageError(path, "empty", "empty file (0 bytes)")
+    if is_raw(path, data):
+        return _decode_raw(path, data, max_pixels)
     if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
         raise ImageError(
-            path, "unsupported", "HEIC/HEIF/AVIF image, but pillow-heif is not installed (pip install pillow-heif)"
+            path, "unsupported", "HEIC/HEIF image, but no HEIF decoder is installed (pip install pi-heif)"
         )
     previous_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -304,6 +300,18 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
         xmp=xmp if isinstance(xmp, bytes) else None,
         info=info,
     )
+
+
+def _decode_raw(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
+    """A camera RAW file as its largest embedded JPEG preview, with the container's EXIF (privscan.io.raw)."""
+    preview = raw_preview(path, data)
+    if preview is None:
+        raise ImageError(path, "unsupported", "RAW file without an embedded JPEG preview (sensor data not decoded)")
+    image = _decode(path, preview.jpeg, max_pixels)
+    image.sha256, image.file_size = sha256_bytes(data), len(data)
+    image.format = f"{preview.kind} (embedded preview)"
+    image.exif = preview.exif
+    return image
 
 
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")

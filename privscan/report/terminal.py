@@ -93,8 +93,9 @@ def summary_table(report: Report, *, limit: int = 20, width: int | None = None) 
         else:
             cells.append(_metadata_cell(record))
         table.add_row(*cells)
-    if len(records) > limit:
-        table.caption = f"{len(records) - limit} more in the report files"
+    total = report.summary.images if report.summary is not None else len(records)  # images may be the top few
+    if total > limit:
+        table.caption = f"{total - min(limit, len(records))} more in the report files"
     return table
 
 
