@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,11 +105,13 @@ class Pipeline:
 
     # ---- analysis ----------------------------------------------------------------------------------
 
-    def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
+    def analyze_batch(self, images: list[DecodedImage], only: Collection[str] | None = None) -> list[Analysis]:
         """Detectors per image first (their person/text masks guide PrivObfNet, as in training), then the
-        classifiers batched on the device."""
+        classifiers batched on the device. `only`: run just these of the loaded detectors (a caller that
+        shares one pipeline between runs that need different detectors; requirements must be included)."""
         from privscan.detectors.registry import detect_all
 
+        detectors = self.detectors if only is None else [d for d in self.detectors if d.name in only]
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
 
@@ -118,14 +121,14 @@ class Pipeline:
                 message = e.one_line() if isinstance(e, PrivscanError) else f"{type(e).__name__}: {e}"
                 analysis.errors.append((f"detector:{detector.name}", message))
 
-            results = detect_all(self.detectors, analysis.image, on_error=failed, timings=analysis.timings)
+            results = detect_all(detectors, analysis.image, on_error=failed, timings=analysis.timings)
             analysis.results.extend(results.values())
         if images and (self.drag is not None or self.privobfnet is not None):
             self._run_models(analyses)
         return analyses
 
-    def analyze(self, image: DecodedImage) -> Analysis:
-        return self.analyze_batch([image])[0]
+    def analyze(self, image: DecodedImage, only: Collection[str] | None = None) -> Analysis:
+        return self.analyze_batch([image], only)[0]
 
     @torch.inference_mode()
     def _run_models(self, analyses: list[Analysis]) -> None:
