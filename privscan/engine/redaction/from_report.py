@@ -11,8 +11,9 @@ than too little). PrivObfNet masks are not stored in reports either: those attri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from privscan.detectors import registry
 from privscan.detectors.base import Box, Detector, DetectorResult, Finding, Region
@@ -112,7 +113,7 @@ class ReportSource:
                 found.notes.append(f"person mask not recomputed ({self._person_error}): filled the person boxes")
         return found
 
-    def _person_mask(self, image: DecodedImage, record: ImageRecord) -> np.ndarray | None:
+    def _person_mask(self, image: DecodedImage, record: ImageRecord) -> NDArray[Any] | None:
         """The person-mask detector's mask for this one image (loaded on first use)."""
         producers = registry.producing([PERSON_MASK])
         if not producers:

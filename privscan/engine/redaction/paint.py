@@ -3,7 +3,10 @@ its size, faces as the ellipse through their box's corners, PrivObfNet masks gro
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan.engine.redaction.policy import face_ids
 from privscan.engine.redaction.sources import ToHide
@@ -12,7 +15,7 @@ from privscan.masks.regions import ellipse_around, grow_components, mask_bbox, r
 from privscan.report.redaction import HiddenItem
 
 
-def build_mask(image: DecodedImage, found: ToHide, margin: float) -> tuple[np.ndarray, list[HiddenItem]]:
+def build_mask(image: DecodedImage, found: ToHide, margin: float) -> tuple[NDArray[Any], list[HiddenItem]]:
     """(H x W bool mask, the items actually painted, each with its painted regions)."""
     hw = (image.height, image.width)
     mask = np.zeros(hw, dtype=bool)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import vocab
 from privscan.detectors.base import Box, Finding, Region
@@ -28,8 +29,8 @@ class ToHide:
     """What to hide in one image: regions per item, extra bool masks (PrivObfNet), named soft masks."""
 
     items: list[tuple[HiddenItem, list[Region]]] = field(default_factory=list)
-    model_masks: list[tuple[HiddenItem, np.ndarray]] = field(default_factory=list)
-    named: dict[str, np.ndarray] = field(default_factory=dict)
+    model_masks: list[tuple[HiddenItem, NDArray[Any]]] = field(default_factory=list)
+    named: dict[str, NDArray[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,7 +67,7 @@ def item_from_finding(finding: Finding) -> HiddenItem:
     return hidden_item(finding.attribute, finding.source, finding.score, kind=finding.kind, value_masked=masked)
 
 
-def person_items(person: np.ndarray | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
+def person_items(person: NDArray[Any] | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
     """One item per connected person blob of the soft mask, drawn from the mask inside the blob's box."""
     if person is None or not attrs:
         return []
