@@ -95,6 +95,13 @@ def audit(
         bool, typer.Option("--no-cache", help="Recompute everything (the cache makes re-runs and resumed runs fast).")
     ] = False,
     hidden: Annotated[bool, typer.Option("--hidden", help="Include hidden files and folders.")] = False,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Follow symbolic links that lead outside the given folders (by default they are reported only).",
+        ),
+    ] = False,
     recursive: Annotated[bool, typer.Option("--recursive/--no-recursive", help="Search folders recursively.")] = True,
     drag_weights: Annotated[
         Path | None, typer.Option("--drag-weights", help="A DRAG checkpoint to use instead of the registered one.")
@@ -120,6 +127,7 @@ def audit(
     """Audit photos for private information: faces, names, card numbers, addresses, documents, nudity, GPS, ..."""
     from privscan.engine.audit import run_audit
     from privscan.engine.options import AuditOptions
+    from privscan.io.names import printable
     from privscan.report.jsonl import report_to_json
     from privscan.report.summary import risk_of
     from privscan.report.terminal import print_summary
@@ -137,6 +145,7 @@ def audit(
         show_values=show_values,
         recursive=recursive,
         include_hidden=hidden,
+        follow_links=follow_links,
         drag_weights=drag_weights,
         privobfnet_weights=privobfnet_weights,
         use_cache=not no_cache,
@@ -164,11 +173,13 @@ def audit(
     finally:
         if progress is not None:
             progress.stop()
+    for warning in result.warnings:
+        err_console.print(printable(f"warning: {warning}"), markup=False, highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(report_to_json(result.report))
     elif not quiet:
         print_summary(result.report, console=console)
-        where = ", ".join(str(p) for p in result.outputs.values())
+        where = printable(", ".join(str(p) for p in result.outputs.values()))
         console.print(
             f"{len(result.report.images)} images in {result.seconds:.1f} s "
             f"({result.analysed} analysed, {result.reused} from cache, {result.failed} unreadable) -> {where}",

@@ -107,6 +107,13 @@ def train(
             help="Dis/Div on peak-normalised region maps (peak) or on raw maps, literally as eq. 3 (none).",
         ),
     ] = "peak",
+    adjacency: Annotated[
+        str,
+        typer.Option(
+            "--adjacency",
+            help="authors: eq. 5 then their Linear(N, N) on the transposed result (their code); paper: eq. 5 alone.",
+        ),
+    ] = "authors",
     kmeans_images: Annotated[
         int | None, typer.Option("--kmeans-images", help="Use at most this many training images for K-means.")
     ] = None,
@@ -156,6 +163,7 @@ def train(
         lr_gcn=lr_gcn,
         weight_decay=weight_decay,
         grouping_norm=grouping_norm,
+        adjacency=adjacency,
         kmeans_images=kmeans_images,
     )
     result = DragTrainer(cfg, console=err_console, resume=resume).run()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from privscan.cli.common import DeviceOpt, console, err_console
+from privscan.io.names import printable
 
 if TYPE_CHECKING:
     from privscan.engine.redaction import RedactRun
@@ -116,18 +117,20 @@ def redact(
 
     def on_file(result: RedactedFile) -> None:
         if result.error is not None:
-            err_console.print(f"error: {result.input}: {result.error.message}", markup=False, highlight=False,
-                              soft_wrap=True)
+            err_console.print(
+                printable(f"error: {result.input}: {result.error.message}"), markup=False, highlight=False,
+                soft_wrap=True,
+            )
         elif not quiet and not as_json:
-            console.print(_line(result, dry_run), markup=False, highlight=False, soft_wrap=True)
+            console.print(printable(_line(result, dry_run)), markup=False, highlight=False, soft_wrap=True)
 
     run = run_redact([str(p) for p in paths or []], options, on_file=on_file)
     for warning in run.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(printable(f"warning: {warning}"), markup=False, highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(record_json(run.record()), nl=False)
     elif not quiet:
-        console.print(_summary(run), markup=False, highlight=False, soft_wrap=True)
+        console.print(printable(_summary(run)), markup=False, highlight=False, soft_wrap=True)
     if run.failed:
         raise typer.Exit(1)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 from PIL import Image
@@ -25,9 +26,12 @@ from privscan.engine.fusion import build_record, error_record
 from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
 from privscan.errors import ImageError
-from privscan.io.decode import DecodedImage, decode_bytes, read_bytes, sha256_bytes
-from privscan.io.discover import discover
+from privscan.io.decode import DecodedImage, decode_bytes, max_file_bytes, read_file, sha256_bytes
+from privscan.io.discover import Discovery, discover_all
+from privscan.io.names import display_name
+from privscan.io.outdir import OutputFolder
 from privscan.report.schema import ImageRecord, Report, RunHeader
+from privscan.report.thumbnails import redact_thumbnail
 
 RECORDS_NAME = "records.jsonl"
 JSON_NAME = "report.json"
@@ -43,6 +47,7 @@ class AuditResult:
     reused: int = 0
     failed: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # one line each: damaged cache, stale parts removed, ...
 
 
 @dataclass
@@ -53,18 +58,19 @@ class _Decoded:
     sha256: str | None
     image: DecodedImage | None
     error: ImageError | None
+    stat_before: tuple[int, int, int, int] | None = None  # the stat taken before the hashed bytes were read
 
 
 def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
     try:
-        data = read_bytes(path)
+        file = read_file(path, max_bytes=max_file_bytes(max_pixels))
     except ImageError as e:
         return _Decoded(path, None, None, e)
-    sha = sha256_bytes(data)
+    sha = sha256_bytes(file.data)
     try:
-        return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None)
+        return _Decoded(path, sha, decode_bytes(path, file.data, max_pixels=max_pixels), None, file.stat_key)
     except ImageError as e:
-        return _Decoded(path, sha, None, e)
+        return _Decoded(path, sha, None, e, file.stat_key)
 
 
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:
@@ -103,7 +109,7 @@ class Auditor:
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             device=self.pipeline.device_name,
             show_values=self.options.show_values,
-            inputs=[str(p) for p in inputs],
+            inputs=[display_name(p) for p in inputs],
             models=self.pipeline.models_info(),
             options=self.options.for_header(),
         )
@@ -143,7 +149,7 @@ class Auditor:
         return _Slot(path, future=pool.submit(_read_and_decode, path, self.options.max_pixels))
 
     def _from_cache(self, path: Path, hit: tuple[str, bytes | None]) -> _Slot:
-        record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": str(path), "cached": True})
+        record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": display_name(path), "cached": True})
         return _Slot(path, record=record, thumbnail=hit[1])
 
     def _analyse(self, batch: list[_Slot], cache: AuditCache | None) -> None:
@@ -151,8 +157,8 @@ class Auditor:
         for slot in batch:
             assert slot.future is not None
             decoded = slot.future.result()
-            if cache is not None and decoded.sha256 is not None:
-                cache.remember_file(slot.path, decoded.sha256)
+            if cache is not None and decoded.sha256 is not None and decoded.stat_before is not None:
+                cache.remember_file(slot.path, decoded.sha256, decoded.stat_before)
                 hit = cache.get(decoded.sha256, self.config_key)
                 if hit is not None:  # same content seen under another name, or touched but unchanged
                     done = self._from_cache(slot.path, hit)
@@ -160,6 +166,7 @@ class Auditor:
                     continue
             if decoded.error is not None:
                 slot.record = error_record(decoded.error)
+                slot.record.path = display_name(slot.path)
                 slot.record.sha256 = decoded.sha256
                 self._store(cache, decoded.sha256, slot.record, None)
             else:
@@ -176,12 +183,24 @@ class Auditor:
                 show_values=self.options.show_values,
                 private_threshold=self.options.private_threshold,
             )
-            slot.thumbnail = thumbnail_jpeg(image, self.options.thumbnail_side)
-            self._store(cache, image.sha256, slot.record, slot.thumbnail)
+            slot.record.path = display_name(slot.path)
+            slot.thumbnail = self._thumbnail(image, slot.record)
+            if not slot.record.errors:  # a detector that failed is retried next run, never cached as done
+                self._store(cache, image.sha256, slot.record, slot.thumbnail)
+
+    def _thumbnail(self, image: DecodedImage, record: ImageRecord) -> bytes | None:
+        """The preview kept in memory and in the cache: detected values painted over unless --show-values."""
+        thumb = thumbnail_jpeg(image, self.options.thumbnail_side)
+        return thumb if self.options.show_values else redact_thumbnail(thumb, record)
 
     def _store(self, cache: AuditCache | None, sha: str | None, record: ImageRecord, thumb: bytes | None) -> None:
         if cache is not None and sha is not None:
             cache.put(sha, self.config_key, record.model_dump_json(), thumb)
+
+    def emit(self, records: Iterable[ImageRecord]) -> Iterator[ImageRecord]:
+        """Records made outside the pipeline (paths discovery left out), counted like the others."""
+        for record in records:
+            yield self._emit(_Slot(Path(record.path), record=record))
 
     def _emit(self, slot: _Slot) -> ImageRecord:
         record = slot.record
@@ -210,23 +229,62 @@ def run_audit(
     """Audit `paths` into `out_dir` (records.jsonl always; report.json / report.html per `formats`).
 
     `pipeline` lets a caller that audits repeatedly (tests, a long-lived service) load the models once.
+    The output folder is held (privscan.io.outdir) for the whole run: a second audit on it is refused.
     """
+    with OutputFolder(out_dir, part_names=(JSON_NAME, HTML_NAME)) as folder:
+        start = time.perf_counter()
+        found = _discover(paths, options, out_dir)
+        result = _run_audit_locked(
+            paths, found, options, out_dir, formats=formats, on_start=on_start, on_record=on_record, pipeline=pipeline
+        )
+        result.seconds = time.perf_counter() - start
+        result.warnings[:0] = [f"removed {p.name}, left by an interrupted run" for p in folder.removed_parts]
+        return result
+
+
+def _discover(paths: list[str], options: AuditOptions, out_dir: Path) -> Discovery:
+    """The files to audit (never privscan's own --out) and the paths left out, each with its reason."""
+    return discover_all(
+        paths,
+        recursive=options.recursive,
+        include_hidden=options.include_hidden,
+        follow_links=options.follow_links,
+        exclude=[out_dir],
+        link_hint=" (--follow-links to allow)",
+    )
+
+
+def _skipped_records(found: Discovery) -> list[ImageRecord]:
+    return [error_record(ImageError(display_name(s.path), s.kind, s.reason)) for s in found.skipped]
+
+
+def _run_audit_locked(
+    paths: list[str],
+    found: Discovery,
+    options: AuditOptions,
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...],
+    on_start: Callable[[int], None] | None,
+    on_record: Callable[[ImageRecord], None] | None,
+    pipeline: Pipeline | None,
+) -> AuditResult:
     from privscan.report.html import write_report_html
     from privscan.report.jsonl import RecordWriter, write_report_json
 
     start = time.perf_counter()
-    files = discover(paths, recursive=options.recursive, include_hidden=options.include_hidden)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    files = found.files
+    skipped = _skipped_records(found)
     auditor = Auditor(options, pipeline=pipeline)
     header = auditor.header(paths)
     setup_seconds = time.perf_counter() - start
     if on_start is not None:
-        on_start(len(files))
+        on_start(len(files) + len(skipped))
     records: list[ImageRecord] = []
     cache = AuditCache(out_dir / CACHE_NAME) if options.use_cache else None
     try:
         with RecordWriter(out_dir / RECORDS_NAME) as writer:
-            for record in auditor.run(files, cache):
+            for record in chain(auditor.run(files, cache), auditor.emit(skipped)):
                 writer.write(record)
                 records.append(record)
                 if on_record is not None:
@@ -256,4 +314,11 @@ def run_audit(
         reused=auditor.reused,
         failed=auditor.failed,
         seconds=total,
+        warnings=(cache.warnings if cache is not None else []) + _ignored_note(found),
     )
+
+
+def _ignored_note(found: Discovery) -> list[str]:
+    if not found.ignored:
+        return []
+    return [f"{found.ignored} other file(s) are not images by their extension and were not looked at"]

@@ -112,21 +112,39 @@ class Pipeline:
         shares one pipeline between runs that need different detectors; requirements must be included)."""
         from privscan.detectors.registry import detect_all
 
-        detectors = self.detectors if only is None else [d for d in self.detectors if d.name in only]
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
+            detectors = self.detectors if only is None else [d for d in self.detectors if d.name in only]
+            crashed: list[str] = []
 
-            def failed(detector: Detector, e: Exception, analysis: Analysis = analysis) -> None:
+            def failed(
+                detector: Detector, e: Exception, analysis: Analysis = analysis, crashed: list[str] = crashed
+            ) -> None:
                 # a PrivscanError is the input's or environment's; anything else is a detector bug on one odd
                 # image, which must not end the run either
-                message = e.one_line() if isinstance(e, PrivscanError) else f"{type(e).__name__}: {e}"
+                if isinstance(e, PrivscanError):
+                    message = e.one_line()
+                else:
+                    message = _one_line(f"{type(e).__name__}: {e}")
+                    crashed.append(detector.name)
                 analysis.errors.append((f"detector:{detector.name}", message))
 
             results = detect_all(detectors, analysis.image, on_error=failed, timings=analysis.timings)
             analysis.results.extend(results.values())
+            if crashed:
+                self._rebuild_detectors()
         if images and (self.drag is not None or self.privobfnet is not None):
             self._run_models(analyses)
         return analyses
+
+    def _rebuild_detectors(self) -> None:
+        """A native graph that failed once (MediaPipe on a 1 x 65000 image) stays broken and fails every later
+        image: after a crash the detectors are built afresh, so one odd image cannot poison the run."""
+        from privscan.detectors import registry
+
+        self.detectors = registry.build_detectors(
+            [s.name for s in self.specs], ocr_engine=self.options.ocr_engine, device=self.device
+        )
 
     def analyze(self, image: DecodedImage, only: Collection[str] | None = None) -> Analysis:
         return self.analyze_batch([image], only)[0]
@@ -136,7 +154,7 @@ class Pipeline:
         rgbs = [a.image.rgb for a in analyses]
         if self.drag is not None:
             start = time.perf_counter()
-            batch = batch_inputs(rgbs, self.drag.input_size).to(self.device)
+            batch = self.drag.inputs(rgbs).to(self.device)
             probs = self.drag.predict(batch)
             for a, p in zip(analyses, probs, strict=True):
                 a.p_private = float(p)
@@ -166,6 +184,13 @@ def _guides(analyses: list[Analysis], size: int) -> torch.Tensor:
         ).astype(np.float32)
         planes.append(resize_square(torch.from_numpy(stack), size))
     return torch.stack(planes)
+
+
+def _one_line(message: str) -> str:
+    """Native libraries put newlines and whole stack dumps into their messages: keep the first 300 chars
+    on one line (a report error is one line)."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= 300 else flat[:299] + "…"
 
 
 def _share_time(analyses: list[Analysis], name: str, seconds: float) -> None:

@@ -9,15 +9,15 @@ complete new one, never half of it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from pydantic import ValidationError
 
 from privscan.errors import PrivscanError
-from privscan.io.atomic import atomic_write_text
+from privscan.io.atomic import atomic_write_text, write_error
 from privscan.report.schema import ImageRecord, Report
 from privscan.report.summary import summarize
 
@@ -41,7 +41,7 @@ class RecordWriter:
         self.append = append
         self.fsync = fsync
         self.count = 0
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
 
     def __enter__(self) -> RecordWriter:
         self.open()
@@ -53,30 +53,41 @@ class RecordWriter:
         self.close()
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT
-        if self.append and self.path.exists():
-            _drop_partial_last_line(self.path)
-            flags |= os.O_APPEND
-        else:
-            flags |= os.O_TRUNC
-        # readable by the owner only, like report.json / report.html (the atomic writer's temporary files)
-        fd = os.open(self.path, flags, 0o600)
-        self._file = os.fdopen(fd, "a" if flags & os.O_APPEND else "w", encoding="utf-8", newline="\n")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            if self.append and self.path.exists():
+                _drop_partial_last_line(self.path)
+            else:
+                flags |= os.O_TRUNC
+            # readable by the owner only, like report.json / report.html (the atomic writer's temporary files)
+            self._fd = os.open(self.path, flags, 0o600)
+        except OSError as e:
+            raise write_error(self.path, e) from e
 
     def write(self, record: ImageRecord) -> None:
-        if self._file is None:
+        """Append one line, unbuffered; a failed write (full disk) is cut off again and raised as OutputError,
+        so the file still ends on a complete record."""
+        if self._fd is None:
             raise RuntimeError("RecordWriter is not open: use it as a context manager")
-        self._file.write(record.model_dump_json() + "\n")
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        data = (record.model_dump_json() + "\n").encode("utf-8")
+        good = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, good)
+            raise write_error(self.path, e) from e
         self.count += 1
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _drop_partial_last_line(path: Path) -> None:

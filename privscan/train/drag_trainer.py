@@ -92,6 +92,7 @@ class DragTrainConfig:
     weight_decay: float = 1e-7
     div_weight: float = 1.0
     grouping_norm: str = "peak"  # "peak": Dis/Div on peak-normalised maps; "none": literal eq. 3 on raw Fw
+    adjacency: str = "authors"  # DragConfig.adjacency: "authors" (their code) or "paper" (eq. 5 alone)
     kmeans_images: int | None = None  # None: every training image
     hflip: bool = True
 
@@ -111,7 +112,9 @@ class DragTrainConfig:
 
     def model_config(self) -> DragConfig:
         try:
-            return DragConfig(backbone=self.backbone, regions=self.regions, input_size=self.image_size)
+            return DragConfig(
+                backbone=self.backbone, regions=self.regions, input_size=self.image_size, adjacency=self.adjacency
+            )
         except ValueError as e:
             raise UsageError(str(e)) from e
 

@@ -13,10 +13,11 @@ is seeded by (seed, e), so a resumed run continues exactly as an uninterrupted o
 uses the validation split (macro mAP by default); without a validation list the last epoch is kept and the
 report says so.
 
-Guide dropout (our addition, default 0.5): the audit engine runs PrivObfNet before the detectors, so at
-inference the maps usually come without person/text guides. Training half of the images without guides
-keeps the unguided probabilities calibrated while the other half still teaches Human/Text maps to sit on
-people and text; `--guide-dropout 0` is the paper's setting.
+Guide dropout (our addition, default 0.5): the audit runs the detectors first and passes their person and
+text masks to PrivObfNet, as in training, but a guide is empty wherever those detectors are switched off
+(`audit --detectors`) or find nothing, and the maps then go unweighted. Training half of the images without
+guides keeps those unguided probabilities calibrated while the other half still teaches Human/Text maps to
+sit on people and text; `--guide-dropout 0` is the paper's setting (not measured against 0.5).
 """
 
 from __future__ import annotations

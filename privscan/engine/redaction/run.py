@@ -22,14 +22,15 @@ from privscan.engine.redaction.from_report import ReportSource
 from privscan.engine.redaction.live import LiveSource
 from privscan.engine.redaction.options import RedactOptions
 from privscan.engine.redaction.per_file import redact_file
-from privscan.engine.redaction.planning import existing_outputs, failed_file, plan_jobs
+from privscan.engine.redaction.planning import existing_outputs, failed_file, plan_jobs, refuse_out_over_inputs
 from privscan.engine.redaction.policy import unlocatable
 from privscan.engine.redaction.sources import RegionSource
 from privscan.errors import UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
+from privscan.io.discover import REDACT_SIDECAR_PREFIX
 from privscan.report.redaction import RedactedFile, RedactionRecord
 
-SIDECAR_PREFIX = "privscan-redact-"
+SIDECAR_PREFIX = REDACT_SIDECAR_PREFIX  # discovery knows folders holding such a record as privscan's output
 
 
 @dataclass
@@ -83,6 +84,7 @@ def redact(
         paths, missing = _report_inputs(report)
     if not paths:
         raise UsageError("no files or folders given")
+    refuse_out_over_inputs(paths, options.out_dir)
     jobs, problems = plan_jobs(paths, options.out_dir, recursive=options.recursive,
                                include_hidden=options.include_hidden)
     problems = missing + problems
