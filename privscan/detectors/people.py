@@ -10,9 +10,9 @@ Without a face or a body there is no mask.
 masks["person"] is H x W float32 in 0..1 at the image's resolution, present only when a person was found
 (an all-zero full-size mask per photo would cost memory for nothing). No findings: VISPR has no "person"
 attribute; faces are the face detector's findings. What it locates for redaction is the person itself:
-the person-level attributes (age, gender, clothing, ...; see `person_level`) that only hiding the whole
-person hides. Models see the photo shrunk to 512 px (their inputs are
-256 px). Not thread-safe by itself: MediaPipe graphs are serialised with a lock.
+the person-level attributes (age, gender, clothing, ...; see `whole_person_ids`) that only hiding the
+whole person hides. Models see the photo shrunk to 512 px (their inputs are 256 px). Not thread-safe by
+itself: MediaPipe graphs are serialised with a lock.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def gate_mask(soft: NDArray[Any], anchors: list[Box], threshold: float = 0.5) ->
     return np.where(keep[labels], soft, 0.0).astype(np.float32)
 
 
-def person_level() -> frozenset[str]:
+def whole_person_ids() -> frozenset[str]:
     """VISPR ids read off a whole person (Human mask type) that neither a face nor nudity stands for.
 
     No detector names these (age, gender, race, clothing, tattoo, ...); what shows them is the person, so
@@ -139,6 +139,6 @@ SPEC = DetectorSpec(
     requires=(face_detector.SPEC.name,),
     weights=PersonDetector.weight_names,
     packages=("mediapipe",),
-    locates=person_level(),
+    locates=whole_person_ids(),
     masks=frozenset({"person"}),
 )

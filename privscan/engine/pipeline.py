@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,13 +106,15 @@ class Pipeline:
 
     # ---- analysis ----------------------------------------------------------------------------------
 
-    def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
+    def analyze_batch(self, images: list[DecodedImage], only: Collection[str] | None = None) -> list[Analysis]:
         """Detectors per image first (their person/text masks guide PrivObfNet, as in training), then the
-        classifiers batched on the device."""
+        classifiers batched on the device. `only`: run just these of the loaded detectors (a caller that
+        shares one pipeline between runs that need different detectors; requirements must be included)."""
         from privscan.detectors.registry import detect_all
 
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
+            detectors = self.detectors if only is None else [d for d in self.detectors if d.name in only]
             crashed: list[str] = []
 
             def failed(
@@ -126,7 +129,7 @@ class Pipeline:
                     crashed.append(detector.name)
                 analysis.errors.append((f"detector:{detector.name}", message))
 
-            results = detect_all(self.detectors, analysis.image, on_error=failed, timings=analysis.timings)
+            results = detect_all(detectors, analysis.image, on_error=failed, timings=analysis.timings)
             analysis.results.extend(results.values())
             if crashed:
                 self._rebuild_detectors()
@@ -143,8 +146,8 @@ class Pipeline:
             [s.name for s in self.specs], ocr_engine=self.options.ocr_engine, device=self.device
         )
 
-    def analyze(self, image: DecodedImage) -> Analysis:
-        return self.analyze_batch([image])[0]
+    def analyze(self, image: DecodedImage, only: Collection[str] | None = None) -> Analysis:
+        return self.analyze_batch([image], only)[0]
 
     @torch.inference_mode()
     def _run_models(self, analyses: list[Analysis]) -> None:

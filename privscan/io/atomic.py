@@ -105,3 +105,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, exclusive: 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, exclusive: bool = False) -> None:
     with atomic_writer(path, exclusive=exclusive, text=True) as f:
         f.write(text)
+
+
+def atomic_copy(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Copy a file so that `path` is either its old content or the whole copy (fsynced), never a part."""
+    import shutil
+
+    with open(source, "rb") as src, atomic_writer(path) as f:
+        shutil.copyfileobj(src, f, length=1 << 20)
