@@ -26,7 +26,7 @@ from privscan.report.schema import ImageRecord
 
 if TYPE_CHECKING:
     from privscan.engine.options import AuditOptions
-    from privscan.engine.redact import RedactRun
+    from privscan.engine.redaction import RedactRun
 
 #: records a background run may get ahead of a consumer that reads slowly
 _AHEAD = 64
@@ -136,17 +136,17 @@ def redact(
     """Write redacted, metadata-free copies hiding `hide` (attribute ids or aliases: "face", "card", ...).
 
     Originals are never touched; `out` is the folder for the copies (default: `redacted/` beside each input).
-    Keyword options are the fields of `privscan.engine.redact.RedactOptions`. Returns the run's results.
+    Keyword options are the fields of `privscan.engine.redaction.RedactOptions`. Returns the run's results.
     """
     from privscan import vocab
-    from privscan.engine.redact import RedactOptions
-    from privscan.engine.redact import redact as run_redact
+    from privscan.engine.redaction import RedactOptions
+    from privscan.engine.redaction import redact as run_redact
     from privscan.masks.obfuscate import DEFAULT_STYLE
 
     names = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
     ids = tuple(vocab.resolve_names(hide if isinstance(hide, str) else list(hide)))
     opts = RedactOptions(hide=ids, style=style or DEFAULT_STYLE, out_dir=Path(out) if out else None, **options)
-    return run_redact(names, ids, opts.style, opts.out_dir, options=opts)
+    return run_redact(names, opts)
 
 
 def read_records(path: str | os.PathLike[str]) -> Iterator[ImageRecord]:
