@@ -13,6 +13,7 @@ privscan's Apache-2.0; PassportEye (MIT) parses only after its own Tesseract OCR
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 _VALUES = {c: i for i, c in enumerate("0123456789")} | {chr(ord("A") + i): 10 + i for i in range(26)} | {"<": 0}
@@ -47,14 +48,24 @@ def compact(text: str) -> tuple[str, list[int]]:
         if c.isspace():
             continue
         c = {"«": "<", "‹": "<", "(": "<", "[": "<", "{": "<"}.get(c, c.upper())
+        if c not in _VALUES:  # "Ñ" read in a name: its base letter; anything else stays foreign
+            c = unicodedata.normalize("NFKD", c)[:1].upper() or c
         out.append(c)
         where.append(i)
-    return "".join(out), where
+    packed = "".join(out)
+    foreign = [j for j, c in enumerate(packed) if c not in _VALUES]
+    if len(foreign) <= 2:  # one or two misread fillers ("Φ") in an otherwise clean line
+        packed = "".join("<" if j in foreign else c for j, c in enumerate(packed))
+    return packed, where
 
 
 def looks_like_mrz(line: str) -> bool:
-    """A compacted line that could be one MRZ line: long, MRZ charset, with a filler '<'."""
-    return 26 <= len(line) <= 46 and bool(_MRZ_CHARS.match(line)) and "<" in line
+    """A compacted line that could be one MRZ line: long, MRZ charset, with a filler '<'. A first line
+    whose trailing fillers OCR dropped ("P<AUSCITIZEN<<JANE") counts when it starts like one."""
+    if not _MRZ_CHARS.match(line) or "<" not in line or len(line) > 46:
+        return False
+    return len(line) >= 26 or (len(line) >= 12 and line[0] in "PVIACD" and line[1] in "<ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               and "<<" in line)
 
 
 @dataclass
