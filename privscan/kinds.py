@@ -71,6 +71,7 @@ _RULES: tuple[KindRule, ...] = (
     KindRule("ticket", "a38_ticket", Mask.PLAIN),
     KindRule("mail", "a35_mail", Mask.PLAIN),
     KindRule("merchant", "a37_receipt", Mask.WORDS),
+    KindRule("visited_address", "a74_address_current_complete", Mask.WORDS),
     KindRule("conversation", "a97_online_conversation", Mask.PLAIN),
     KindRule("email_content", "a92_email_content", Mask.PLAIN),
     # vehicles

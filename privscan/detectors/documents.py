@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from privscan import vocab
 from privscan.detectors.base import DetectorResult, Finding, OcrWord
 from privscan.detectors.pii.ids import zones
+from privscan.detectors.spec import DetectorSpec
 from privscan.detectors.textlayout import cues, found_cues, lines_of, regions_of, words_of
 from privscan.io.decode import DecodedImage
 
@@ -122,3 +123,14 @@ class DocumentDetector:
         result = DetectorResult(detector=self.name, findings=find_documents(words_of(prior)))
         result.seconds = time.perf_counter() - start
         return result
+
+
+SPEC = DetectorSpec(
+    name=DocumentDetector.name,
+    kind=DocumentDetector.kind,
+    version=VERSION,
+    build=lambda context: DocumentDetector(),
+    order=50,
+    requires=("text",),
+    locates=frozenset({PASSPORT, ID_CARD, DRIVERS, STUDENT}),
+)

@@ -18,11 +18,14 @@ from privscan.detectors.pii.lines import Line, Match, build_lines, span_region
 from privscan.detectors.pii.names import census
 from privscan.detectors.pii.recogniser import RECOGNISERS, PiiRecogniser, Recogniser, finding
 
+#: the kinds the recognisers emit
+KINDS = ("name_full", "name_first", "name_last", "birth_date", "nationality", "date", "credit_card", "card_expiry",
+         "iban", "phone", "email", "address", "address_partial", "id_number", "passport", "drivers_license",
+         "student_id", "username")
 #: PII kind -> VISPR attribute, as privscan.kinds gives it (for callers that map Matches themselves)
-ATTRIBUTES: dict[str, str] = {
-    r.kind: r.attribute for r in kinds.rules() if r.attribute is not None
-}
+ATTRIBUTES: dict[str, str] = {k: kinds.attribute_of(k) for k in KINDS}
 _census = census  # the name used by privscan.detectors.metadata
 
-__all__ = ["ATTRIBUTES", "RECOGNISERS", "Line", "Match", "PiiRecogniser", "Recogniser", "build_lines", "census",
+__all__ = ["ATTRIBUTES", "KINDS", "RECOGNISERS", "Line", "Match", "PiiRecogniser", "Recogniser", "build_lines",
+           "census",
            "finding", "span_region"]
