@@ -17,10 +17,10 @@ import re
 import time
 from collections.abc import Mapping
 
-from privscan.detectors.base import Box, DetectorResult, Finding, Region
+from privscan.detectors.base import DetectorResult, Finding
 from privscan.detectors.pii.lines import Line
 from privscan.detectors.spec import DetectorSpec
-from privscan.detectors.textlayout import cues, found_cues, line_box, lines_of, regions_of, words_of
+from privscan.detectors.textlayout import cues, found_cues, lines_of, regions_of, words_of
 from privscan.io.decode import DecodedImage
 
 VERSION = "receipts-1"
@@ -100,11 +100,6 @@ def _header(lines: list[Line]) -> tuple[list[Line], list[Line]]:
     return merchant, rest
 
 
-def _area(lines: list[Line]) -> list[Region]:
-    box: Box = Box.union_all([line_box(ln) for ln in lines])
-    return [Region(box=box)]
-
-
 def find_paper(lines: list[Line], text_findings: list[Finding]) -> list[Finding]:
     """Receipt, ticket and mail findings in these OCR lines (see the module docstring)."""
     if not lines:
@@ -115,9 +110,11 @@ def find_paper(lines: list[Line], text_findings: list[Finding]) -> list[Finding]
     if (len(receipt) >= 3 and prices >= 2) or (len(receipt) >= 2 and prices >= 5):
         score = min(0.95, 0.5 + 0.07 * len(receipt) + 0.02 * min(prices, 10))
         detail: dict[str, object] = {"cues": sorted(receipt), "amounts": prices}
-        out.append(Finding(RECEIPT, round(score, 3), "ocr+receipts:structure", _area(lines), kind="receipt",
-                           value="receipt (amounts and till vocabulary)", detail=detail))
         merchant, address = _header(lines)
+        # located by what identifies it (the shop, where it is): hiding a receipt must not blank the paper
+        out.append(Finding(RECEIPT, round(score, 3), "ocr+receipts:structure",
+                           regions_of(lines, [ln.index for ln in merchant + address]), kind="receipt",
+                           value="receipt (amounts and till vocabulary)", detail=detail))
         if merchant:
             out.append(Finding(RECEIPT, round(score * 0.9, 3), "ocr+receipts:header",
                                regions_of(lines, [ln.index for ln in merchant]), kind="merchant",
@@ -129,7 +126,9 @@ def find_paper(lines: list[Line], text_findings: list[Finding]) -> list[Finding]
     strong = {"boarding", "ticket", "booking"} & set(ticket)
     if len(ticket) >= 4 or (strong and len(ticket) >= 3):
         score = min(0.9, 0.45 + 0.07 * len(ticket) + 0.1 * len(strong))
-        out.append(Finding(TICKET, round(score, 3), "ocr+receipts:ticket", _area(lines), kind="ticket",
+        # the fields: each cue's line and the line under it (where a boarding pass prints the value)
+        fields = {j for v in ticket.values() for i in v for j in (i, i + 1) if j < len(lines)}
+        out.append(Finding(TICKET, round(score, 3), "ocr+receipts:ticket", regions_of(lines, fields), kind="ticket",
                            value="ticket (travel or event fields)", detail={"cues": sorted(ticket)}))
     mail = found_cues(lines, MAIL_CUES)
     addressed = [f for f in text_findings if f.attribute == "a78_address_home_complete"]
