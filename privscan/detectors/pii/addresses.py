@@ -71,6 +71,7 @@ PLACE_PATTERNS = (
     (re.compile(rf"(?<![\d\-])\d{{2}}-\d{{3}}\s+{_CITY}"), "pl_postcode?"),
     (re.compile(rf"{_CITY}\s*[-–,]?\s*[1-8]\d{{2}}\s?\d{{3}}(?![\d])"), "in_pin?"),
 )
+_BOX = re.compile(r"(p\.?\s*o\.?\s*)?box|postfach|apartado|caixa|bp\b|cp\b|po\b", re.I)
 _NOT_ADDRESS = re.compile(r"\b(total|subtotal|amount|price|qty|tax|gst|vat|invoice|receipt|change|cash)\b", re.I)
 
 
@@ -92,7 +93,8 @@ def _us_part(ln: Line) -> tuple[int, int, str] | None:
     is_street = {"AddressNumber", "StreetName"} <= labels and bool(
         {"StreetNamePostType", "StreetNamePreType"} & labels
     ) and any(lab == "AddressNumber" and tok.strip(",").isdigit() for *_, tok, lab in located)
-    is_box = {"USPSBoxType", "USPSBoxID"} <= labels
+    is_box = {"USPSBoxType", "USPSBoxID"} <= labels and any(
+        lab == "USPSBoxType" and _BOX.match(tok) for *_, tok, lab in located)
     states = [tok.strip(",.") for *_, tok, lab in located if lab == "StateName"]
     zips = [tok.strip(",.") for *_, tok, lab in located if lab == "ZipCode"]
     is_place = (
@@ -130,9 +132,10 @@ def _international_part(ln: Line) -> tuple[int, int, str] | None:
 def addresses(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
     parts: list[tuple[int, int, int, str, str]] = []  # (line, start, end, street|place|both, parser)
     for ln in lines:
-        part, parser = _us_part(ln), "usaddress"
+        # the country tables first: usaddress reads "1016 DV Amsterdam" as a US street
+        part, parser = _international_part(ln), "address"
         if part is None:
-            part, parser = _international_part(ln), "address"
+            part, parser = _us_part(ln), "usaddress"
         if part is None:
             continue
         start, end, kind = part

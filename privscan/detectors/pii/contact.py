@@ -39,25 +39,30 @@ def emails(lines: list[Line], found: list[Match], settings: PiiSettings) -> None
 def phones(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
     import phonenumbers
 
+    style = phonenumbers.PhoneNumberFormat
     for ln in lines:
         regions = [settings.phone_region]
         if PHONE_LABEL.search(ln.text) or (ln.index > 0 and PHONE_LABEL.search(lines[ln.index - 1].text)):
             regions += [r for r in LABELLED_REGIONS if r != settings.phone_region]
-        for region in regions:
-            hits = 0
+        # a national number can be valid in several regions ("06 12 34 56 78"): the region whose own
+        # national layout is the one printed wins, else the first region in order
+        best: dict[tuple[int, int], tuple[bool, int, object]] = {}
+        for rank, region in enumerate(regions):
             for pm in phonenumbers.PhoneNumberMatcher(ln.text, region, leniency=phonenumbers.Leniency.VALID):
-                s, e = pm.start, pm.end
-                if not free(found, ln.index, s, e):
-                    continue
-                labelled = bool(PHONE_LABEL.search(context(lines, ln.index, s)))
-                value = phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
-                found.append(
-                    Match("phone", 0.95 if labelled else 0.8, value, "phone", [(ln.index, s, e)],
-                          {"region": phonenumbers.region_code_for_number(pm.number)})
-                )
-                hits += 1
-            if hits:
-                break
+                key = (pm.start, pm.end)
+                as_printed = phonenumbers.format_number(pm.number, style.NATIONAL) == pm.raw_string.strip()
+                if key not in best or (as_printed and not best[key][0]):
+                    best[key] = (as_printed, rank, pm.number)
+            if best and rank == 0:
+                break  # the configured region reads it: no need to guess
+        for (s, e), (_printed, _rank, number) in sorted(best.items()):
+            if not free(found, ln.index, s, e):
+                continue
+            labelled = bool(PHONE_LABEL.search(context(lines, ln.index, s)))
+            found.append(
+                Match("phone", 0.95 if labelled else 0.8, phonenumbers.format_number(number, style.E164), "phone",
+                      [(ln.index, s, e)], {"region": phonenumbers.region_code_for_number(number)})
+            )
 
 
 def usernames(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:

@@ -20,7 +20,7 @@ from privscan.detectors.pii.settings import PiiSettings
 
 _NO = r"(number|número|numero|nummer|num|nr|no|n[°º]|#)\.?"
 ID_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"\b(passport|passeport|pasaporte|passaporto|reisepass|pass|paspoort|paszport)\b\s*({_NO})?\s*:?",
+    (re.compile(rf"\b(passport|passeport|pasaporte|passaporto|reisepass|pass|paspoort|paszport)\b[\s\-]*({_NO})?\s*:?",
                 re.I), "passport"),
     (re.compile(rf"\b(driver'?s?\s*licen[cs]e|driving\s*licen[cs]e|\bDL|f[üu]hrerschein|permis\s*de\s*conduire|"
                 rf"licencia\s*de\s*conducir|carteira\s*de\s*motorista|CNH)\b\s*({_NO})?\s*:?", re.I),
@@ -32,6 +32,8 @@ ID_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\s*(card\s*)?({_NO})\s*:?",
         re.I,
     ), "id_number"),
+    (re.compile(r"\bn[°º]\s*(du|de|do|of)?\s*(document|documento|passeport|pasaporte|carte|tarjeta)\s*:?", re.I),
+     "id_number"),
     (re.compile(r"\b(ssn|nino|dni|nie|bsn|pesel|aadhaar|aadhar|pan|cpf|rg|cnpj|nir|codice\s*fiscale|"
                 r"steuer-?id|tin|uid|ahv|nif)\b\s*:?", re.I), "id_number"),
 )
@@ -50,13 +52,13 @@ def _national_checks() -> tuple[tuple[re.Pattern[str], Callable[[str], bool], st
 
     return (
         (re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), ssn.is_valid, "us_ssn"),
-        (re.compile(r"(?<![\d ])\d{3} \d{3} \d{4}(?![\d])"), nhs.is_valid, "gb_nhs"),
+        (re.compile(r"(?<!\d)(?<!\d )\d{3} \d{3} \d{4}(?![\d])"), nhs.is_valid, "gb_nhs"),
         (_NINO, lambda v: True, "gb_nino"),
         (re.compile(r"\b\d{8}-?[A-Z]\b"), dni.is_valid, "es_dni"),
         (re.compile(r"\b[XYZ]-?\d{7}-?[A-Z]\b"), nie.is_valid, "es_nie"),
         (re.compile(r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"), codicefiscale.is_valid, "it_codicefiscale"),
-        (re.compile(r"(?<![\d ])[12] ?\d{2} ?\d{2} ?\d{2} ?\d{3} ?\d{3} ?\d{2}(?![\d])"), nir.is_valid, "fr_nir"),
-        (re.compile(r"(?<![\d ])[2-9]\d{3} \d{4} \d{4}(?![\d])"), aadhaar.is_valid, "in_aadhaar"),
+        (re.compile(r"(?<!\d)(?<!\d )[12] ?\d{2} ?\d{2} ?\d{2} ?\d{3} ?\d{3} ?\d{2}(?![\d])"), nir.is_valid, "fr_nir"),
+        (re.compile(r"(?<!\d)(?<!\d )[2-9]\d{3} \d{4} \d{4}(?![\d])"), aadhaar.is_valid, "in_aadhaar"),
         (re.compile(r"\b[A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z]\b"), pan.is_valid, "in_pan"),
         (re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])"), cpf.is_valid, "br_cpf"),
         (re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?![\d])"), cnpj.is_valid, "br_cnpj"),

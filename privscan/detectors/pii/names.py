@@ -137,6 +137,8 @@ def names(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
     _under_labels(lines, found)
     first_names, _ = census()
     for ln in lines:
+        if any(pattern.match(ln.text) for pattern, _ in _LABEL_LINE):
+            continue  # "Surname / Nom / Apellidos": labels, its value is on the next line
         tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", ln.text)]
         claimed: set[int] = set()
         # 1. labelled names: "Name: ...", "Surname: ...", "Mr ..."
