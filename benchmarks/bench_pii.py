@@ -76,7 +76,7 @@ def _photographed(doc: SynthImage) -> SynthImage:
 
 def score(original: np.ndarray, redacted: np.ndarray, items: list[TruthItem]) -> tuple[list[tuple[str, bool]], int,
                                                                                         int]:
-    """([(type, found)], background pixels changed, background pixels)."""
+    """([(type, found)] in item order, background pixels changed, background pixels)."""
     # changed = painted with the fill colour (a JPEG copy is re-encoded, so exact equality would not do)
     changed = np.all(np.abs(redacted.astype(np.int16) - FILL) <= 70, axis=2) & ~np.all(
         np.abs(original.astype(np.int16) - FILL) <= 70, axis=2)
@@ -99,12 +99,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=9117)
     ap.add_argument("--privscan", default=str(Path(sys.executable).with_name("privscan")))
     ap.add_argument("--keep", type=Path, help="keep the generated and redacted images here")
+    ap.add_argument("--misses", action="store_true", help="list each item that was not hidden")
+    ap.add_argument("--score-only", action="store_true", help="score the copies already in --keep (no redact run)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_pii_")) if args.keep is None else args.keep
     src, out = work / "in", work / "out"
-    shutil.rmtree(src, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    src.mkdir(parents=True)
+    if not args.score_only:
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    src.mkdir(parents=True, exist_ok=True)
     docs = generate(args.count, args.seed)
     for name, doc in docs:
         if name.endswith("-photo"):
@@ -112,9 +115,10 @@ def main() -> None:
         else:
             doc.image.save(src / f"{name}.png")
     start = time.perf_counter()
-    run = subprocess.run([args.privscan, "redact", str(src), "--hide", "all", "--style", "fill", "--color", COLOR,
-                          "--out", str(out), "--device", "cpu", "--quiet"], capture_output=True, text=True,
-                         check=False)
+    command = [args.privscan, "redact", str(src), "--hide", "all", "--style", "fill", "--color", COLOR,
+               "--out", str(out), "--device", "cpu", "--quiet"]
+    run = subprocess.CompletedProcess(command, 0) if args.score_only else subprocess.run(
+        command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if run.returncode not in (0, 1):
         sys.exit(f"privscan redact failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
@@ -127,8 +131,10 @@ def main() -> None:
         target = out / path.name
         redacted = np.asarray(Image.open(target).convert("RGB")) if target.is_file() else original
         found, changed, total = score(original, redacted, _doc.items)
-        for kind, ok in found:
+        for (kind, ok), item in zip(found, _doc.items, strict=True):
             per_type.setdefault(kind, []).append(ok)
+            if args.misses and not ok:
+                print(f"missed {name}: {item.kind} {item.text!r}", file=sys.stderr)
         bg_changed += changed
         bg_total += total
         per_template.setdefault(name.split("-")[1], []).append(changed / max(total, 1))

@@ -35,3 +35,13 @@ def test_addresses(text: str, kind: str, lines: int) -> None:
 ])  # fmt: skip
 def test_not_addresses(text: str) -> None:
     assert run(addresses.addresses, text) == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Am Mühlbach 44a\n80331 München", "Am Mühlbach 44a, 80331 München"),
+    ("22 Kingsley Road\nLeeds LS6 2AB", "22 Kingsley Road, Leeds LS6 2AB"),
+    ("Rua das Flores, 350\n20040-002 Rio de Janeiro", "Rua das Flores, 350, 20040-002 Rio de Janeiro"),
+])  # fmt: skip
+def test_whole_place_line_is_kept(text: str, value: str) -> None:
+    (m,) = run(addresses.addresses, text)
+    assert m.value == value

@@ -90,3 +90,20 @@ def test_national_ids(text: str, scheme: str) -> None:
 @pytest.mark.parametrize("text", ["DNI 12345678A", "Aadhaar 2345 6789 0125", "CPF 390.533.447-06", "123-45-678"])
 def test_national_ids_with_a_wrong_checksum_are_not_ids(text: str) -> None:
     assert run(ids.national_ids, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Passport No / N°: K90059916", [("passport", "K90059916")]),
+])  # fmt: skip
+def test_bilingual_id_labels(text: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(ids.labelled_ids, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Nationalité: FRA", [("nationality", "FRA")]),
+    ("Staatsangehörigkeit: DEUTSCH", [("nationality", "DEUTSCH")]),
+    ("Nationality/Nationalité\nBRITISH CITIZEN", [("nationality", "BRITISH")]),
+    ("Nacionalidad:", []),
+])  # fmt: skip
+def test_nationalities(text: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(ids.nationalities, text) == expected

@@ -58,15 +58,18 @@ STREET_PATTERNS = (
     re.compile(rf"(?<![\w.])(?:{_NUM},?\s+)?(?:{_PRE})\.?\s+(?:(?:de|del|de la|des|du|da|do|dos|das|di|della|"
                rf"&|{_NAME}|\d+[/\d]*),?\s+){{0,5}}(?:{_NAME}|\d+[/\d]*)(?:,?\s+(?:n[°º.]?\s*)?{_NUM})?",
                re.I),
+    # "Am Mühlbach 44a", "An der Alster 3", "Im Winkel 7": German streets named by a preposition
+    re.compile(rf"(?<![\w.])(?:am|an\s+der|an\s+den|im|in\s+der|auf\s+dem|zum|zur|unter\s+den)\s+{_NAME}(?:\s+{_NAME})?"
+               rf"\s+{_NUM}\b", re.I),
     # "Hauptstraße 12", "Damstraat 5a"
     re.compile(rf"(?<![\w.])[A-ZÄÖÜ][\wäöüß\-]*{_SUFFIX}\s+{_NUM}\b", re.I),
 )
 _CITY = r"[A-ZÀ-Þ][\wÀ-ÿ'’\-]+(?:\s+[A-ZÀ-Þ][\wÀ-ÿ'’\-]+){0,3}"
 PLACE_PATTERNS = (
-    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b"), "uk_postcode"),
+    (re.compile(rf"(?:{_CITY},?\s+)?\b[A-Z]{{1,2}}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{{2}}\b"), "uk_postcode"),
     (re.compile(rf"(?<![\d\-/.])\d{{5}}(?![\d\-/.]),?\s+{_CITY}"), "5_digit_postcode"),
     (re.compile(rf"(?<![\d\-])\d{{4}}\s?[A-Z]{{2}}\s+{_CITY}"), "nl_postcode?"),
-    (re.compile(r"(?<![\d\-])\d{5}-\d{3}(?![\d])"), "br_cep"),
+    (re.compile(rf"(?<![\d\-])\d{{5}}-\d{{3}}(?![\d])(?:\s*[-–,]?\s*{_CITY}(?:\s+d[aeo]s?\s+{_CITY})?)?"), "br_cep"),
     (re.compile(rf"(?<![\d\-])\d{{4}}-\d{{3}}\s+{_CITY}"), "pt_postcode"),
     (re.compile(rf"(?<![\d\-])\d{{2}}-\d{{3}}\s+{_CITY}"), "pl_postcode?"),
     (re.compile(rf"{_CITY}\s*[-–,]?\s*[1-8]\d{{2}}\s?\d{{3}}(?![\d])"), "in_pin?"),

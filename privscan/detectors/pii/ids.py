@@ -126,6 +126,8 @@ def labelled_ids(lines: list[Line], found: list[Match], settings: PiiSettings) -
                 rest = ln.text[offset:]
                 if not rest.strip() and ln.index + 1 < len(lines):
                     target, offset, rest = lines[ln.index + 1], 0, lines[ln.index + 1].text
+                # a bilingual label ("Passport No / N°: X123"): skip its second language
+                rest = re.sub(r"^\s*/[^:/]{1,30}:", "", rest) if offset else rest
                 tm = _ID_TOKEN.match(rest.lstrip(" :#."))
                 if tm is None:
                     continue
@@ -136,7 +138,7 @@ def labelled_ids(lines: list[Line], found: list[Match], settings: PiiSettings) -
                 value = " ".join(kept)
                 if sum(c.isdigit() for c in value) < 3 or len(value.replace(" ", "")) < 5:
                     continue
-                s = offset + (len(rest) - len(rest.lstrip(" :#."))) + tm.start()
+                s = len(target.text) - len(rest.lstrip(" :#.")) + tm.start()  # `rest` is a suffix of the line
                 e = s + len(value)
                 if free(found, target.index, s, e):
                     found.append(Match(kind, 0.9, value, f"label:{kind}", [(target.index, s, e)]))
@@ -150,3 +152,25 @@ def national_ids(lines: list[Line], found: list[Match], settings: PiiSettings) -
                 s, e = m.span()
                 if free(found, ln.index, s, e) and valid(m.group(0)):
                     found.append(Match("id_number", 0.7, m.group(0), f"stdnum:{scheme}", [(ln.index, s, e)]))
+
+
+NATIONALITY_LABEL = re.compile(
+    r"\b(nationality|nationalit[ée]|staatsangeh[öo]rigkeit|nacionalidad|cittadinanza|nazionalit[àa]|nationaliteit|"
+    r"obywatelstwo|nacionalidade|citizenship)\b[^:\n]{0,20}:?\s*", re.I)
+_NATIONALITY_VALUE = re.compile(r"[A-Z]{3}\b|[A-ZÀ-Þ][A-Za-zÀ-ÿ]+(?:\s*/\s*[A-ZÀ-Þ][A-Za-zÀ-ÿ]+)?")
+
+
+def nationalities(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
+    """A nationality after its label ("Nationalité: FRA", "Staatsangehörigkeit: DEUTSCH"), on the same line
+    or the next."""
+    for ln in lines:
+        for lm in NATIONALITY_LABEL.finditer(ln.text):
+            target, offset = ln, lm.end()
+            if not ln.text[offset:].strip() and ln.index + 1 < len(lines):
+                target, offset = lines[ln.index + 1], 0
+            vm = _NATIONALITY_VALUE.match(target.text, offset)
+            if vm is None or NATIONALITY_LABEL.match(vm.group(0)):
+                continue
+            s, e = vm.span()
+            if free(found, target.index, s, e):
+                found.append(Match("nationality", 0.8, vm.group(0), "label:nationality", [(target.index, s, e)]))

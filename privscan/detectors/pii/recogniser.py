@@ -33,6 +33,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("mrz", ids.mrz),
     Recogniser("labelled_id", ids.labelled_ids),
     Recogniser("national_id", ids.national_ids),
+    Recogniser("nationality", ids.nationalities),
     Recogniser("date", dates.dates),
     Recogniser("card_expiry", cards.expiry),
     Recogniser("phone", contact.phones),
