@@ -135,10 +135,12 @@ def _international_part(ln: Line) -> tuple[int, int, str] | None:
 def addresses(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
     parts: list[tuple[int, int, int, str, str]] = []  # (line, start, end, street|place|both, parser)
     for ln in lines:
-        # the country tables first: usaddress reads "1016 DV Amsterdam" as a US street
-        part, parser = _international_part(ln), "address"
-        if part is None:
-            part, parser = _us_part(ln), "usaddress"
+        # both readers; the one that explains more of the line wins, the country tables on a tie
+        # (usaddress reads "1016 DV Amsterdam" as a US street, the tables stop at "88 Quarry Hill Road")
+        intl, us = _international_part(ln), _us_part(ln)
+        part, parser = intl, "address"
+        if us is not None and (intl is None or us[1] - us[0] > intl[1] - intl[0]):
+            part, parser = us, "usaddress"
         if part is None:
             continue
         start, end, kind = part
