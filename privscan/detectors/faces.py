@@ -31,8 +31,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, Prior, Region
@@ -141,7 +143,7 @@ class FaceDetector:
         self.tiles = tiles
         self._lock = threading.Lock()
 
-    def _run(self, solution: object, rgb: np.ndarray, scale: float, ox: float, oy: float, model: str) -> list[Face]:
+    def _run(self, solution: object, rgb: NDArray[Any], scale: float, ox: float, oy: float, model: str) -> list[Face]:
         h, w = rgb.shape[:2]
         out = solution.process(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
         faces = []

@@ -76,7 +76,7 @@ def cards(lines: list[Line], found: list[Match], settings: PiiSettings) -> None:
                 score = 0.5  # a card-shaped number that fails Luhn: likely one misread digit
             else:
                 continue
-            detail = {"issuer": scheme, "luhn": luhn_ok}
+            detail: dict[str, object] = {"issuer": scheme, "luhn": luhn_ok}
             found.append(Match("credit_card", score, digits, "card", [(ln.index, s, e)], detail))
 
 
