@@ -103,10 +103,10 @@ def find_documents(words: list[OcrWord]) -> list[Finding]:
         # the title names the document; labels alone say "an identity document" (a29)
         attribute = next((a for a in (PASSPORT, DRIVERS, STUDENT, ID_CARD) if a in titles), ID_CARD)
         score = min(0.95, 0.55 + 0.05 * len(labels) + (0.15 if titles else 0.0))
-        indices = set(mrz_lines) | label_lines | value_lines | {i for a in titles.values() for i in a}
+        shown = set(mrz_lines) | label_lines | value_lines | {i for a in titles.values() for i in a}
         detail = {"evidence": "visual zone", "labels": sorted(labels), "titles": sorted(titles)}
         name = vocab.by_id()[attribute].name.lower()
-        keep(Finding(attribute, round(score, 3), "ocr+documents:labels", regions_of(lines, indices),
+        keep(Finding(attribute, round(score, 3), "ocr+documents:labels", regions_of(lines, shown),
                      kind=_KIND[attribute], value=f"{name} (title and field labels)", detail=detail))
     return sorted(best.values(), key=lambda f: -f.score)
 

@@ -12,6 +12,7 @@ Which rule a kind gets is written once, in privscan.kinds (the same table gives 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from privscan import kinds
 from privscan.kinds import Mask
@@ -131,7 +132,7 @@ def _mask_username(value: str) -> str:
     return value[0] + STAR * 3
 
 
-_MASKS = {
+_MASKS: dict[Mask, Callable[[str], str]] = {
     Mask.PLAIN: lambda value: value,
     Mask.CARD: _mask_card,
     Mask.IBAN: _mask_iban,

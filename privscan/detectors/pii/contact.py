@@ -46,7 +46,7 @@ def phones(lines: list[Line], found: list[Match], settings: PiiSettings) -> None
             regions += [r for r in LABELLED_REGIONS if r != settings.phone_region]
         # a national number can be valid in several regions ("06 12 34 56 78"): the region whose own
         # national layout is the one printed wins, else the first region in order
-        best: dict[tuple[int, int], tuple[bool, int, object]] = {}
+        best: dict[tuple[int, int], tuple[bool, int, phonenumbers.PhoneNumber]] = {}
         for rank, region in enumerate(regions):
             for pm in phonenumbers.PhoneNumberMatcher(ln.text, region, leniency=phonenumbers.Leniency.VALID):
                 key = (pm.start, pm.end)
