@@ -134,3 +134,26 @@ def test_pages_without_these_structures_give_nothing(detectors) -> None:
         assert results["documents"].findings == [] and results["receipts"].findings == []
         assert results["screens"].findings == []
     assert find_screens([], 100) == [] and find_documents([]) == []
+
+
+@pytest.mark.parametrize("turns", [1, 2])
+def test_turned_pages_are_read_upright_and_mapped_back(detectors, turns: int) -> None:
+    """A passport photographed sideways or upside down: the text detector reads it the right way up (one
+    more OCR pass per candidate turn, only for such pages), the zone is found, and its regions are in the
+    pixels of the photo as given."""
+    doc = synth_intl.passport(12, "NL", size=(1100, 720))
+    upright = np.asarray(doc.image.convert("RGB"))
+    turned = np.ascontiguousarray(np.rot90(upright, turns))
+    results = registry.detect_all(detectors, decoded(Image.fromarray(turned)))
+    (passport,) = [f for f in results["documents"].findings if f.attribute == "a31_passport"]
+    assert passport.detail["evidence"] == "mrz"
+    h, w = upright.shape[:2]
+    line = [i for i in doc.items if "<" in i.text][-1].box
+    corners = [(line.x0, line.y0), (line.x1, line.y1)]
+    # where the MRZ line's corners went in the turned photo (np.rot90 turns counter-clockwise)
+    moved = [(y, w - x) if turns == 1 else (w - x, h - y) for x, y in corners]
+    expected = Box(min(p[0] for p in moved), min(p[1] for p in moved), max(p[0] for p in moved),
+                   max(p[1] for p in moved))
+    assert covered(passport.regions, expected) >= 0.8
+    text = results["text"].findings
+    assert text and all(f.detail.get("page_turned_deg") == 90 * (4 - turns) % 360 for f in text)
