@@ -27,7 +27,7 @@ ID_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
      "drivers_license"),
     (re.compile(rf"\bstudent\s*(id|{_NO})\s*:?", re.I), "student_id"),
     (re.compile(
-        rf"\b(id|i\.d\.|identity|identification|ausweis|personalausweis|document|documento|doc|dokument|"
+        rf"\b(id|i\.d\.|identity|identification|ausweis|personalausweis|document|documento|dokument|"
         rf"personal|national|ssn|social\s*security|insurance|tax\s*id|nin|card|carte|tarjeta|carta|cart[ãa]o)"
         rf"\s*(card\s*)?({_NO})\s*:?",
         re.I,
