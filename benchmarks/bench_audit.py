@@ -21,10 +21,12 @@ from pathlib import Path
 from _timing import peak_rss_mib  # benchmarks/_timing.py (script folder is on sys.path)
 from PIL import Image
 
-from privscan import synth
 from privscan.engine.audit import run_audit
 from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support: generated documents
+from support import synth
 
 # photos bundled inside scikit-image (no download): people, objects, scenes, textures, a scanned page
 PHOTOS = (

@@ -21,10 +21,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from privscan import synth
 from privscan.detectors.registry import build_detectors, detect_all
 from privscan.detectors.scale import clear as clear_scale_cache
 from privscan.io.decode import DecodedImage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support: generated documents
+from support import synth
 
 
 def images(side: int) -> list[tuple[str, np.ndarray]]:

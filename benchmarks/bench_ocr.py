@@ -4,7 +4,7 @@
                                              [--det-sides 736,960,same] [--easyocr-side 1600] [--repeats 2]
                                              [--rounds 5]
 
-Images: the bundled examples with examples/truth.json; generated documents (privscan.synth: ID card,
+Images: the bundled examples with examples/truth.json; generated documents (support.synth: ID card,
 payment card, letter, passport, banking page) at their own size; the same documents photographed small
 inside a 4000 x 3000 scene (document 40% and 25% of the frame width) where the OCR max side matters
 (RapidOCR's text detector can see a smaller copy than the one its recogniser crops lines from: --det-sides); and two
@@ -29,12 +29,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from privscan import synth
 from privscan.detectors import ocr
 from privscan.detectors.base import Box
 from privscan.detectors.pii import PiiRecogniser
 from privscan.detectors.scale import clear as clear_scale_cache
 from privscan.detectors.text import tighten_regions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support: generated documents
+from support import synth
 
 ROOT = Path(__file__).resolve().parent.parent
 

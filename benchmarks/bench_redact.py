@@ -15,6 +15,7 @@ import argparse
 import io
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,11 +24,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from privscan import synth, vocab
+from privscan import vocab
 from privscan.engine.redaction import RedactOptions
 from privscan.engine.redaction.live import LiveSource
 from privscan.engine.redaction.per_file import redact_file
 from privscan.engine.redaction.planning import plan_jobs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support: generated documents
+from support import synth
 
 WIDTH, HEIGHT = 4000, 3000
 

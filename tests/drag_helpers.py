@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from privscan import synth
+from support import synth
 
 
 def _nested(maps) -> list:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageCms
-
-from privscan.synth import exif_bytes
+from support.synth import exif_bytes
 
 SECRET_ARTIST = "Johanna Whitfield-Secret"
 SECRET_SERIAL = "SN-98765-SECRET"

@@ -1,6 +1,6 @@
 """A small, realistic audit for the report tests, built from real files (not a mock of the engine).
 
-Real photos (scikit-image) and privscan.synth documents are written to disk, decoded with privscan's own
+Real photos (scikit-image) and support.synth documents are written to disk, decoded with privscan's own
 decoder (sha256, size, EXIF-oriented width/height), and given findings where the documents' truth boxes
 and the photos' known content are: the records look like what the audit engine writes. The privacy score
 is VISPR's, computed with privscan.vocab from the attribute scores. No model ran, so p_private is None and
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from support import synth
 
-from privscan import synth, vocab
+from privscan import vocab
 from privscan.errors import ImageError
 from privscan.io.decode import load_image
 from privscan.report.masking import masked_fields

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from support.synth import exif_bytes
 
 from privscan.errors import ImageError
 from privscan.io.decode import load_image
-from privscan.synth import exif_bytes
 
 
 def _save(img: Image.Image, path: Path, fmt: str, **kw) -> Path:

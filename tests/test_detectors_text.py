@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from support import synth
 
-from privscan import synth, weights
+from privscan import weights
 from privscan.detectors import ocr
 from privscan.detectors.base import Box, OcrWord
 from privscan.detectors.pii import PiiRecogniser

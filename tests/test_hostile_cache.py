@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from hostile_helpers import cli, copy_example, records_by_name, report, shared_tmp, text
 from PIL import Image
+from support import synth
 
-from privscan import synth
 from privscan.engine.audit import run_audit
 from privscan.engine.cache import AuditCache
 from privscan.engine.options import AuditOptions

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 from skimage import data
+from support import synth
 
-from privscan import synth
 from privscan.detectors.metadata import MetadataDetector, MetadataResult
 from privscan.io.decode import load_image
 from privscan.io.metadata import gps_to_decimal, read_metadata

@@ -177,7 +177,8 @@ def test_mask_cache_records_unreadable_images_and_shrinks(tmp_path: Path) -> Non
 def test_default_detectors_make_person_and_text_masks(tmp_path: Path) -> None:
     """The real offline detectors: a person in skimage's astronaut photo, text on a synthetic letter."""
     skimage_data = pytest.importorskip("skimage.data")
-    from privscan import synth
+    from support import synth
+
     from privscan.train.mask_cache import default_mask_sources
 
     Image.fromarray(skimage_data.astronaut()).save(tmp_path / "astronaut.png")

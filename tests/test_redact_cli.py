@@ -1,5 +1,5 @@
 """End-to-end redaction through the CLI with the real detectors, one test per alias, on generated images
-whose truth boxes are known (privscan.synth draws the text and records each value's pixel box; the two
+whose truth boxes are known (support.synth draws the text and records each value's pixel box; the two
 face boxes in the face scene were read off scikit-image's astronaut photo by eye, brows to chin).
 
 Each test checks: at least 95% of the truth pixels changed; every pixel away from the redacted regions
@@ -29,9 +29,10 @@ from redact_helpers import (
     sha256_file,
     srgb_icc,
 )
+from support import synth
 from typer.testing import CliRunner
 
-from privscan import synth, vocab
+from privscan import vocab
 from privscan.cli.app import app
 from privscan.detectors.base import Box
 from privscan.io.clean_save import encode_clean, plan_output

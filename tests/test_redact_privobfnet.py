@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from PIL import Image
 from privobfnet_helpers import random_checkpoint
+from support import synth
 
-from privscan import synth, vocab
+from privscan import vocab
 from privscan.engine.redaction import RedactOptions, redact
 from privscan.io.decode import load_image
 from privscan.masks.mask_types import mask_type_vector

@@ -16,6 +16,7 @@ from redact_helpers import (
     exif_with_thumbnail,
     srgb_icc,
 )
+from support.synth import letter
 
 from privscan.detectors.base import Box, Region
 from privscan.io.clean_save import (
@@ -28,7 +29,6 @@ from privscan.io.clean_save import (
 from privscan.io.decode import decode_bytes
 from privscan.masks.obfuscate import obscure, parse_color
 from privscan.masks.regions import grow_components, margin_pixels, paint_region, regions_mask
-from privscan.synth import letter
 
 # ---- regions ---------------------------------------------------------------------------------------
 

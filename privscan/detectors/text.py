@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from privscan.detectors import ocr, pii
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, OcrWord, Prior, Region
-from privscan.detectors.ocr import DEFAULT_MAX_SIDE, OcrEngine, read_words
+from privscan.detectors.ocr import DEFAULT_MAX_SIDE, OcrEngine
+from privscan.detectors.orientation import read_upright
 from privscan.detectors.pii import PiiRecogniser
 from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
@@ -122,7 +123,7 @@ class TextDetector:
 
     def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
-        words = read_words(self.engine, image.rgb, max_side=self.max_side)
+        words, turns = read_upright(self.engine, image.rgb, max_side=self.max_side)
         findings = self.pii.find(words, source_prefix=f"ocr:{self.engine.name}")
         tighten_regions(findings, image.rgb)
         result = DetectorResult(
@@ -131,12 +132,15 @@ class TextDetector:
             words=words,
             masks={"text": text_mask(words, image.height, image.width)} if words else {},
         )
+        if turns:
+            for f in findings:
+                f.detail["page_turned_deg"] = 90 * turns
         result.seconds = time.perf_counter() - start
         return result
 
 
 def text_version(engine_version: str, max_side: int, pii_version: str) -> str:
-    return f"text-2+{engine_version}+max{max_side}+{pii_version}"
+    return f"text-3+{engine_version}+max{max_side}+{pii_version}"
 
 
 def _build(context: BuildContext) -> TextDetector:
@@ -154,7 +158,7 @@ def _for_context(context: BuildContext) -> DetectorSpec:
 SPEC = DetectorSpec(
     name=TextDetector.name,
     kind="ocr+pii",
-    version="text-2",  # the full version names the OCR engine: see `resolved`
+    version="text-3",  # the full version names the OCR engine: see `resolved`
     build=_build,
     order=0,
     weights=ocr.RapidOcrEngine.weight_names,  # the default engine's; `resolved` gives the chosen engine's

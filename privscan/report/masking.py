@@ -6,11 +6,16 @@ card: last 4 digits; IBAN: country + last 4; e-mail: first letter + domain; phon
 GPS: rounded to ~11 km; names: initials; dates: the year; ID and serial numbers: last 2 characters;
 anything else: the first letter of each word, digits hidden. Kinds that are not secrets (camera model,
 software) pass through. The clear value is only kept when the user passes --show-values.
+Which rule a kind gets is written once, in privscan.kinds (the same table gives each kind its attribute).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from privscan import kinds
+from privscan.kinds import Mask
 
 STAR = "*"
 #: decimals GPS positions keep: 1 decimal of a degree is about 11 km
@@ -18,36 +23,8 @@ GPS_DECIMALS = 1
 #: masked free text longer than this is cut (masking long OCR lines helps nobody)
 MAX_MASKED_LEN = 48
 
-_CARD = {"card", "credit_card", "card_number", "payment_card", "creditcard", "debit_card"}
-_IBAN = {"iban", "bank_account", "account_number"}
-_EMAIL = {"email", "e_mail", "email_address"}
-_PHONE = {"phone", "phone_number", "telephone", "mobile", "fax"}
-_GPS = {"gps", "gps_position", "gps_coordinates", "coordinates", "geo", "geolocation", "location", "position"}
-_NAME = {
-    "name", "person", "person_name", "full_name", "first_name", "last_name", "name_full", "name_first",
-    "name_last", "owner", "owner_name", "artist", "author", "creator", "copyright", "signature_name",
-}  # fmt: skip
-_DATE = {"date", "birth_date", "date_of_birth", "dob", "date_time", "datetime", "capture_time", "timestamp"}
-_ID = {
-    "id_number", "id", "national_id", "passport", "passport_number", "drivers_license", "license_number",
-    "ssn", "tax_id", "student_id", "license_plate", "plate", "camera_serial", "serial", "serial_number",
-    "body_serial", "lens_serial", "device_id", "imei", "vin",
-}  # fmt: skip
-_USERNAME = {"username", "user", "handle", "account"}
-_PLAIN = {
-    "camera_model", "camera_make", "make", "model", "lens", "lens_model", "software", "thumbnail",
-    "orientation", "color_profile", "face", "person_region", "nudity",
-}  # fmt: skip
-
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
-
-
-def normalise_kind(kind: str | None) -> str:
-    """'PII:Credit-Card' -> 'credit_card': the last ':'-part, lower case, '-' and spaces as '_'."""
-    if not kind:
-        return ""
-    return re.sub(r"[\s\-]+", "_", kind.rsplit(":", 1)[-1].strip().lower())
 
 
 def mask_value(kind: str | None, value: str) -> str:
@@ -55,28 +32,8 @@ def mask_value(kind: str | None, value: str) -> str:
     value = value.strip()
     if not value:
         return ""
-    k = normalise_kind(kind)
-    if k in _PLAIN:
-        return value
-    if k in _CARD:
-        return _mask_card(value)
-    if k in _IBAN:
-        return _mask_iban(value)
-    if k in _EMAIL:
-        return _mask_email(value)
-    if k in _PHONE:
-        return _mask_phone(value)
-    if k in _GPS:
-        return _mask_gps(value)
-    if k in _NAME:
-        return _initials(value)
-    if k in _DATE:
-        return _mask_date(value)
-    if k in _ID:
-        return _keep_tail(value, 2)
-    if k in _USERNAME:
-        return value[0] + STAR * 3
-    return _mask_words(value)
+    rule = kinds.rule_for(kind)
+    return _MASKS[rule.mask if rule is not None else Mask.WORDS](value)
 
 
 def masked_fields(kind: str | None, value: str | None, *, show_values: bool = False) -> dict[str, str | None]:
@@ -169,3 +126,22 @@ def _mask_words(value: str) -> str:
 
     masked = _WORD.sub(repl, value)
     return masked if len(masked) <= MAX_MASKED_LEN else masked[: MAX_MASKED_LEN - 1] + "…"
+
+
+def _mask_username(value: str) -> str:
+    return value[0] + STAR * 3
+
+
+_MASKS: dict[Mask, Callable[[str], str]] = {
+    Mask.PLAIN: lambda value: value,
+    Mask.CARD: _mask_card,
+    Mask.IBAN: _mask_iban,
+    Mask.EMAIL: _mask_email,
+    Mask.PHONE: _mask_phone,
+    Mask.GPS: _mask_gps,
+    Mask.INITIALS: _initials,
+    Mask.DATE: _mask_date,
+    Mask.TAIL: lambda value: _keep_tail(value, 2),
+    Mask.USERNAME: _mask_username,
+    Mask.WORDS: _mask_words,
+}

@@ -2,54 +2,57 @@
 
 Every value is invented (names from a small fixed list, card numbers that pass Luhn but belong to test
 ranges, addresses on made-up streets). Each drawn value's pixel box is recorded exactly (Pillow's
-textbbox), so detectors and redaction can be scored against it. Fonts come from Debian's
-fonts-dejavu-core / fonts-liberation.
+textbbox), so detectors and redaction can be scored against it. Fonts: see `font_path`. Each truth item's
+kind is one of privscan.kinds' kinds or aliases, so its attributes come from the table the product uses.
+Lives under tests/ (not in the wheel): tests, benchmarks and examples import it as `support.synth`.
 """
 
 from __future__ import annotations
 
+import functools
 import random
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from privscan import kinds
 from privscan.detectors.base import Box
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-)
-BOLD_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-)
+_STYLES = {"regular": ("DejaVuSans.ttf", "DejaVu Sans"), "bold": ("DejaVuSans-Bold.ttf", "DejaVu Sans:bold"),
+           "mono": ("DejaVuSansMono.ttf", "DejaVu Sans Mono")}
 
 
-def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    for candidate in BOLD_CANDIDATES if bold else FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return ImageFont.truetype(candidate, size)
-    raise FileNotFoundError("no TrueType font found: install fonts-dejavu-core (apt-get install fonts-dejavu-core)")
+@functools.cache
+def font_path(style: str = "regular") -> Path:
+    """A TrueType file for `style`: matplotlib's bundled DejaVu first (the same glyphs on every machine, and
+    matplotlib is a privscan dependency), then whatever fontconfig matches, then the common system folders."""
+    file, pattern = _STYLES[style]
+    try:
+        import matplotlib
+
+        bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / file
+        if bundled.is_file():
+            return bundled
+    except ImportError:
+        pass
+    if shutil.which("fc-match"):
+        out = subprocess.run(["fc-match", "-f", "%{file}", pattern], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.endswith(".ttf") and Path(out.stdout).is_file():
+            return Path(out.stdout)
+    for root in (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"):
+        hits = sorted(root.rglob(file)) if root.is_dir() else []
+        if hits:
+            return hits[0]
+    raise FileNotFoundError(f"no TrueType font for {style!r}: install matplotlib or fonts-dejavu-core")
 
 
-# kind -> VISPR attribute ids it reveals
-KIND_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "name": ("a19_name_full",),
-    "name_first": ("a20_name_first",),
-    "name_last": ("a21_name_last",),
-    "card": ("a30_credit_card",),
-    "email": ("a90_email",),
-    "phone": ("a49_phone",),
-    "address": ("a78_address_home_complete",),
-    "birth_date": ("a24_birth_date",),
-    "date": ("a82_date_time",),
-    "id_number": ("a29_ausweis",),
-    "passport": ("a31_passport",),
-    "iban": ("a30_credit_card",),
-    "username": ("a85_username",),
-}
+def font(size: int, *, bold: bool = False, mono: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font_path("mono" if mono else "bold" if bold else "regular")), size)
+
 
 FAKE_NAMES = (
     "Johanna Whitfield",
@@ -70,7 +73,8 @@ class TruthItem:
 
     @property
     def attributes(self) -> tuple[str, ...]:
-        return KIND_ATTRIBUTES[self.kind]
+        """The VISPR ids this value reveals, from the same kind table the report's masking uses."""
+        return (kinds.attribute_of(self.kind),)
 
 
 @dataclass
@@ -286,8 +290,7 @@ def passport(seed: int = 0, size: tuple[int, int] = (1400, 900)) -> SynthImage:
     doc = number.ljust(9, "<")
     birth = f"{dob[0] % 100:02d}{dob[1]:02d}{dob[2]:02d}"
     line2 = (doc + _mrz_digit(doc) + "NWH" + birth + _mrz_digit(birth) + "M300101" + "2").ljust(43, "<") + "0"
-    mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
-    mrz_font = ImageFont.truetype(mono, int(s * 1.05)) if Path(mono).is_file() else font(int(s * 1.05))
+    mrz_font = font(int(s * 1.05), mono=True)
     for i, line in enumerate((line1, line2)):
         xy = (w * 0.04, h * 0.74 + i * s * 1.8)
         c.draw.text(xy, line, font=mrz_font, fill=(20, 20, 20))
