@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import difflib
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -44,6 +46,23 @@ def attributes() -> tuple[Attribute, ...]:
 @cache
 def by_id() -> dict[str, Attribute]:
     return {a.id: a for a in attributes()}
+
+
+class UnknownAttributeWarning(UserWarning):
+    """An attribute id VISPR does not know: a typo that would otherwise lose findings without a word.
+
+    A warning at run time (the run goes on); the test suite turns it into an error (pyproject filterwarnings).
+    """
+
+
+def check_ids(ids: Iterable[str], *, where: str) -> frozenset[str]:
+    """`ids` as a frozenset, after warning (UnknownAttributeWarning) about any that is not a VISPR id."""
+    out = frozenset(ids)
+    unknown = sorted(out - by_id().keys())
+    if unknown:
+        warnings.warn(f"{where}: unknown VISPR attribute id(s) {', '.join(unknown)}", UnknownAttributeWarning,
+                      stacklevel=2)
+    return out
 
 
 def attribute_ids() -> list[str]:

@@ -29,8 +29,8 @@ def faces() -> FaceDetector:
 
 
 @pytest.fixture(scope="module")
-def people(faces: FaceDetector) -> PersonDetector:
-    return PersonDetector(faces)
+def people() -> PersonDetector:
+    return PersonDetector()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,8 @@ def test_person_mask_on_astronaut_reuses_the_face_pass(faces: FaceDetector, peop
 
     faces.faces = counting  # type: ignore[method-assign]
     try:
-        faces.detect(image)
-        result = people.detect(image)
+        prior = {"faces": faces.detect(image)}
+        result = people.detect(image, prior)
     finally:
         del faces.faces
     assert len(calls) == 1
@@ -108,11 +108,11 @@ def test_person_mask_on_astronaut_reuses_the_face_pass(faces: FaceDetector, peop
     assert float(mask[130, 225]) > 0.5  # the face is part of the person
 
 
-def test_selfie_segmentation_on_coffee_is_gated_away(people: PersonDetector) -> None:
+def test_selfie_segmentation_on_coffee_is_gated_away(faces: FaceDetector, people: PersonDetector) -> None:
     image = decoded(data.coffee())
     raw = people._selfie.process(np.ascontiguousarray(image.rgb)).segmentation_mask
     assert float((raw > 0.5).mean()) > 0.1  # the ungated model does fire on the cup
-    assert people.detect(image).masks == {}
+    assert people.detect(image, {"faces": faces.detect(image)}).masks == {}
 
 
 def test_gate_keeps_only_blobs_touching_an_anchor() -> None:
@@ -145,7 +145,7 @@ def test_nudity_bands() -> None:
 def test_registry_builds_and_describes(faces: FaceDetector) -> None:
     built = registry.build_detectors(["people", "faces", "nudity", "metadata"])
     assert [d.name for d in built] == ["faces", "people", "nudity", "metadata"]
-    assert built[1].faces is built[0]  # one face pass per photo
+    assert registry.specs()["people"].requires == ("faces",)  # one face pass per photo: people reads it in prior
     infos = registry.describe_detectors(built)
     for info in infos:
         ModelInfo(**info)
@@ -154,7 +154,7 @@ def test_registry_builds_and_describes(faces: FaceDetector) -> None:
     assert by_name["metadata"]["weights"] is None
     assert all(d.version for d in built)
     status = registry.detector_status()
-    assert {s["name"]: s["status"] for s in status} == dict.fromkeys(registry.DETECTORS, "loaded")
+    assert {s["name"]: s["status"] for s in status} == dict.fromkeys(registry.names(), "loaded")
 
 
 def test_registry_unknown_name() -> None:

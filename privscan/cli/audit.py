@@ -25,6 +25,19 @@ from privscan.errors import UsageError
 FORMATS = ("json", "html")
 
 
+def _detectors(text: str) -> tuple[str, ...]:
+    """--detectors as names: 'default' expands to the registry's default set, 'none' to nothing."""
+    from privscan.detectors.registry import default_names
+
+    out: list[str] = []
+    for item in (d.strip().lower() for d in text.split(",")):
+        if item == "default":
+            out.extend(default_names())
+        elif item and item != "none":
+            out.append(item)
+    return tuple(dict.fromkeys(out))
+
+
 def _formats(value: str) -> tuple[str, ...]:
     chosen = tuple(f.strip().lower() for f in value.split(",") if f.strip())
     unknown = [f for f in chosen if f not in FORMATS]
@@ -52,8 +65,13 @@ def audit(
         str, typer.Option("--ocr", help="OCR engine: auto (the measured default), rapidocr or easyocr.")
     ] = "auto",
     detectors: Annotated[
-        str, typer.Option("--detectors", help="Comma list of detectors to run (see README); 'none' for models only.")
-    ] = "text,faces,people,nudity,metadata",
+        str,
+        typer.Option(
+            "--detectors",
+            help="Comma list of detectors to run (see README; a detector brings those it needs, e.g. people "
+            "brings faces); 'default' for the default set, 'none' for models only.",
+        ),
+    ] = "default",
     profile: Annotated[
         Path | None, typer.Option("--profile", help="Your sensitivities: a CSV/TSV of attribute_id,1-5.")
     ] = None,
@@ -106,7 +124,7 @@ def audit(
     from privscan.report.summary import risk_of
     from privscan.report.terminal import print_summary
 
-    chosen = tuple(d.strip() for d in detectors.split(",") if d.strip() and d.strip() != "none")
+    chosen = _detectors(detectors)
     options = AuditOptions(
         device=device,
         detectors=chosen,

@@ -7,7 +7,9 @@ an e-mail); it exists so redaction and `--show-values` can use it, and the repor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal, Protocol
 
 import numpy as np
@@ -82,9 +84,13 @@ class Region:
     mask: str | None = None
 
 
+#: a Finding's attribute for a fact with no VISPR id (a camera serial): reports list it as metadata only
+NO_ATTRIBUTE = ""
+
+
 @dataclass
 class Finding:
-    attribute: str  # VISPR attribute id, e.g. "a30_credit_card"
+    attribute: str  # VISPR attribute id, e.g. "a30_credit_card", or NO_ATTRIBUTE
     score: float  # 0..1 confidence of this source
     source: str  # e.g. "ocr:rapidocr+pii:card", "face:mediapipe", "exif:gps"
     regions: list[Region] = field(default_factory=list)
@@ -111,10 +117,19 @@ class DetectorResult:
     seconds: float = 0.0
 
 
+#: what the engine hands a detector: the results of the detectors that already ran on this image, by name
+Prior = Mapping[str, DetectorResult]
+NO_PRIOR: Prior = MappingProxyType({})
+
+
 class Detector(Protocol):
-    """A detector: built once (models loaded), then called per image. `version` enters cache keys."""
+    """A detector: built once (models loaded), then called per image. `version` == its SPEC.version.
+
+    `prior` holds the results of the detectors that ran before it on the same image; a detector reads only
+    those its SPEC `requires` (the registry runs them first). No state carries from one image to the next.
+    """
 
     name: str
     version: str
 
-    def detect(self, image: DecodedImage) -> DetectorResult: ...
+    def detect(self, image: DecodedImage, prior: Prior) -> DetectorResult: ...

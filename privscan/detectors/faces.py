@@ -18,8 +18,8 @@ Thresholds, measured on scikit-image's lfw_subset (100 face and 100 non-face 25 
 0.5); the full-range model fires on none at 0.5 (and finds fewer of these close-ups, which is what the
 short-range model is for).
 
-MediaPipe graphs are not thread-safe: calls are serialised with a lock. `detect_cached` returns the result
-of the last image again without running the models, so the person detector can share one face pass.
+MediaPipe graphs are not thread-safe: calls are serialised with a lock. The person detector reads this
+detector's result from `prior` (its SPEC requires "faces"), so each photo gets one face pass.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from privscan import weights
-from privscan.detectors.base import Box, DetectorResult, Finding, Region
+from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, Prior, Region
 from privscan.detectors.scale import downscaled
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.errors import WeightsError
 from privscan.io.decode import DecodedImage
 
@@ -44,6 +45,7 @@ WHOLE_SIDE = 1024
 TILE_SOURCE_SIDE = 1600
 MIN_CONFIDENCE_SHORT = 0.6
 MIN_CONFIDENCE_FULL = 0.5
+COMPLETE, PARTIAL = "a9_face_complete", "a10_face_partial"  # the VISPR ids this detector reports
 
 
 @dataclass(frozen=True)
@@ -112,14 +114,13 @@ def classify(face: Face, width: int, height: int) -> tuple[str, list[str]]:
             r = (nx - rx) / span
             if r < 0.2 or r > 0.8:
                 reasons.append("turned away (nose outside the eyes' middle)")
-    return ("a10_face_partial" if reasons else "a9_face_complete"), reasons
+    return (PARTIAL if reasons else COMPLETE), reasons
 
 
 class FaceDetector:
     """Faces with boxes and complete/partial labels. Build once, call per image."""
 
     name = "faces"
-    kind = "face"
     version = "faces-1+blazeface-short+full+tiles"
     weight_names = ("mediapipe_face_short_range", "mediapipe_face_full_range")
 
@@ -139,7 +140,6 @@ class FaceDetector:
             self._full.process(blank)
         self.tiles = tiles
         self._lock = threading.Lock()
-        self._last: tuple[np.ndarray, DetectorResult, list[Face]] | None = None
 
     def _run(self, solution: object, rgb: np.ndarray, scale: float, ox: float, oy: float, model: str) -> list[Face]:
         h, w = rgb.shape[:2]
@@ -174,7 +174,7 @@ class FaceDetector:
                         found += [f for f in tile_faces if _inside_tile(f, tx, ty, tw, th, w, h, s2)]
         return nms(found)
 
-    def detect(self, image: DecodedImage) -> DetectorResult:
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
         faces = self.faces(image)
         findings = []
@@ -190,21 +190,7 @@ class FaceDetector:
                     detail={"model": f.model, "partial_reasons": reasons},
                 )
             )
-        result = DetectorResult(detector=self.name, findings=findings, seconds=time.perf_counter() - start)
-        with self._lock:
-            self._last = (image.rgb, result, faces)
-        return result
-
-    def detect_cached(self, image: DecodedImage) -> tuple[DetectorResult, list[Face]]:
-        """This image's face result: the last one if it was for the same pixels, else a new pass."""
-        with self._lock:
-            last = self._last
-        if last is not None and last[0] is image.rgb:
-            return last[1], last[2]
-        result = self.detect(image)
-        with self._lock:
-            assert self._last is not None
-            return result, self._last[2]
+        return DetectorResult(detector=self.name, findings=findings, seconds=time.perf_counter() - start)
 
 
 def _inside_tile(face: Face, tx: int, ty: int, tw: int, th: int, w: int, h: int, scale: float) -> bool:
@@ -217,3 +203,19 @@ def _inside_tile(face: Face, tx: int, ty: int, tw: int, th: int, w: int, h: int,
     if b.x1 > tx + tw - margin and tx + tw < w:
         return False
     return not (b.y1 > ty + th - margin and ty + th < h)
+
+
+def _build(context: BuildContext) -> FaceDetector:
+    return FaceDetector()
+
+
+SPEC = DetectorSpec(
+    name=FaceDetector.name,
+    kind="face",
+    version=FaceDetector.version,
+    build=_build,
+    order=10,
+    weights=FaceDetector.weight_names,
+    packages=("mediapipe",),
+    locates=frozenset({COMPLETE, PARTIAL}),
+)

@@ -35,11 +35,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from privscan.detectors.base import DetectorResult, Finding
+from privscan.detectors import pii
+from privscan.detectors.base import NO_ATTRIBUTE, NO_PRIOR, DetectorResult, Finding, Prior
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
 from privscan.io.metadata import MetadataFact, read_metadata
 
-NO_ATTRIBUTE = ""  # a fact the fusion lists as metadata but that maps to no VISPR attribute
+PLACE_COMPLETE, PLACE_PARTIAL = "a74_address_current_complete", "a75_address_current_partial"
+DATE_TIME = "a82_date_time"
+NAME_FULL, NAME_FIRST, NAME_LAST = "a19_name_full", "a20_name_first", "a21_name_last"
 GPS_COMPLETE_PRECISION = 0.001  # degrees; about 100 m
 THUMB_DIFFERS = 0.18  # mean absolute difference (0..1) above which the thumbnail does not show the photo
 
@@ -74,11 +78,11 @@ def _name_attribute(name: str) -> str | None:
     if not words or len(words) > 6 or "@" in name:
         return None
     if len(words) >= 2:
-        return "a19_name_full"
+        return NAME_FULL
     from privscan.detectors.pii import _census
 
     first, _ = _census()
-    return "a20_name_first" if words[0].upper() in first else "a21_name_last"
+    return NAME_FIRST if words[0].upper() in first else NAME_LAST
 
 
 def thumbnail_difference(thumb: bytes, image: DecodedImage) -> float | None:
@@ -104,16 +108,14 @@ class MetadataDetector:
     """EXIF/XMP facts -> findings. No model; `version` changes when the mapping does."""
 
     name = "metadata"
-    kind = "metadata"
     version = "metadata-1"
-    weight_names: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         from privscan.detectors.pii import PiiRecogniser
 
         self.pii = PiiRecogniser()
 
-    def detect(self, image: DecodedImage) -> MetadataResult:
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> MetadataResult:
         start = time.perf_counter()
         read = read_metadata(image.exif, image.xmp, image.info)
         findings: list[Finding] = []
@@ -144,11 +146,11 @@ class MetadataDetector:
         if fact.kind == "gps_position":
             precision = fact.detail.get("precision_deg")
             coarse = isinstance(precision, float) and precision > GPS_COMPLETE_PRECISION
-            return [one("a75_address_current_partial" if coarse else "a74_address_current_complete", 1.0)]
+            return [one(PLACE_PARTIAL if coarse else PLACE_COMPLETE, 1.0)]
         if fact.kind == "location_name":
-            return [one("a75_address_current_partial", 0.9)]
+            return [one(PLACE_PARTIAL, 0.9)]
         if fact.kind in _TIME_SCORES:
-            return [one("a82_date_time", _TIME_SCORES[fact.kind])]
+            return [one(DATE_TIME, _TIME_SCORES[fact.kind])]
         if fact.kind in _NAME_KINDS:
             name = fact.value
             if fact.kind == "copyright":
@@ -180,3 +182,20 @@ class MetadataDetector:
             out.append(Finding(ATTRIBUTES[m.kind], round(m.score, 3), f"{source}+pii:{m.recogniser}",
                                kind=m.kind, value=m.value, detail=dict(detail)))
         return out
+
+
+def _build(context: BuildContext) -> MetadataDetector:
+    return MetadataDetector()
+
+
+SPEC = DetectorSpec(
+    name=MetadataDetector.name,
+    kind="metadata",
+    version=MetadataDetector.version,
+    build=_build,
+    order=40,
+    packages=("phonenumbers", "stdnum", "usaddress", "probablepeople", "names"),  # the PII recognisers'
+    # no regions: metadata is never painted over, redaction drops all of it
+    finds=frozenset({PLACE_COMPLETE, PLACE_PARTIAL, DATE_TIME, NAME_FULL, NAME_FIRST, NAME_LAST,
+                     *pii.ATTRIBUTES.values()}),
+)

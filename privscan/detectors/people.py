@@ -1,14 +1,17 @@
 """Person masks: MediaPipe selfie segmentation and pose segmentation, gated by a face or a pose detection.
 
 Selfie segmentation marks "foreground person" on almost any photo (23% of scikit-image's coffee cup), so
-its mask is only trusted where a person was actually detected: a BlazeFace face (shared with the face
-detector, see `detect(image, faces=...)`) or a BlazePose body. Of the thresholded selfie mask only the
-connected blobs that touch a detected face box or the pose's landmark box are kept (soft values inside
-them), and the pose model's own segmentation is added. Without a face or a body there is no mask.
+its mask is only trusted where a person was actually detected: a BlazeFace face (the face detector's
+result, which the engine passes in `prior["faces"]`: the SPEC requires "faces") or a BlazePose body. Of
+the thresholded selfie mask only the connected blobs that touch a detected face box or the pose's
+landmark box are kept (soft values inside them), and the pose model's own segmentation is added.
+Without a face or a body there is no mask.
 
 masks["person"] is H x W float32 in 0..1 at the image's resolution, present only when a person was found
 (an all-zero full-size mask per photo would cost memory for nothing). No findings: VISPR has no "person"
-attribute; faces are the face detector's findings. Models see the photo shrunk to 512 px (their inputs are
+attribute; faces are the face detector's findings. What it locates for redaction is the person itself:
+the person-level attributes (age, gender, clothing, ...; see `person_level`) that only hiding the whole
+person hides. Models see the photo shrunk to 512 px (their inputs are
 256 px). Not thread-safe by itself: MediaPipe graphs are serialised with a lock.
 """
 
@@ -20,31 +23,34 @@ import time
 import cv2
 import numpy as np
 
-from privscan import weights
-from privscan.detectors.base import Box, DetectorResult
-from privscan.detectors.faces import Face, FaceDetector, quiet_native_stderr, require_mediapipe
+from privscan import vocab, weights
+from privscan.detectors import faces as face_detector
+from privscan.detectors import nudity as nudity_detector
+from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Prior
+from privscan.detectors.faces import quiet_native_stderr, require_mediapipe
 from privscan.detectors.scale import downscaled
+from privscan.detectors.spec import BuildContext, DetectorSpec
+from privscan.errors import PrivscanError
 from privscan.io.decode import DecodedImage
+from privscan.masks.mask_types import MaskType, mask_type
 
 SEG_SIDE = 512
 POSE_VISIBILITY = 0.5
 
 
 class PersonDetector:
-    """Person masks gated by faces (shared `FaceDetector`) and BlazePose. Build once, call per image."""
+    """Person masks gated by the face detector's result and BlazePose. Build once, call per image."""
 
     name = "people"
-    kind = "person"
     version = "people-1+selfie-general+pose-full+gated"
     weight_names = ("mediapipe_selfie_segmentation", "mediapipe_pose_detection", "mediapipe_pose_landmark_full")
 
-    def __init__(self, faces: FaceDetector | None = None, *, use_pose: bool = True) -> None:
+    def __init__(self, *, use_pose: bool = True) -> None:
         require_mediapipe()
         for name in self.weight_names:
             weights.verified_path(name)
         from mediapipe.python.solutions import pose, selfie_segmentation
 
-        self.faces = faces or FaceDetector()
         with quiet_native_stderr():
             self._selfie = selfie_segmentation.SelfieSegmentation(model_selection=0)
             self._pose = (
@@ -59,14 +65,15 @@ class PersonDetector:
                 self._pose.process(blank)
         self._lock = threading.Lock()
 
-    def detect(self, image: DecodedImage, faces: list[Face] | None = None) -> DetectorResult:
-        """Person mask of one image; pass `faces` (from FaceDetector.faces/detect_cached) to skip a face pass."""
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
+        """Person mask of one image, gated by the face boxes in `prior["faces"]` and a pose detection."""
         start = time.perf_counter()
-        if faces is None:
-            _, faces = self.faces.detect_cached(image)
+        if face_detector.SPEC.name not in prior:
+            raise PrivscanError("the person detector needs the face detector's result for this image")
+        face_boxes = [r.box for f in prior[face_detector.SPEC.name].findings for r in f.regions]
         small, scale = downscaled(image.rgb, SEG_SIDE)
         sh, sw = small.shape[:2]
-        anchors = [f.box.scaled(scale).clip(sw, sh) for f in faces]
+        anchors = [b.scaled(scale).clip(sw, sh) for b in face_boxes]
         pose_mask = None
         contiguous = np.ascontiguousarray(small)
         with self._lock:
@@ -105,3 +112,31 @@ def gate_mask(soft: np.ndarray, anchors: list[Box], threshold: float = 0.5) -> n
         keep[np.unique(labels[y0:y1, x0:x1])] = True
     keep[0] = False  # background
     return np.where(keep[labels], soft, 0.0).astype(np.float32)
+
+
+def person_level() -> frozenset[str]:
+    """VISPR ids read off a whole person (Human mask type) that neither a face nor nudity stands for.
+
+    No detector names these (age, gender, race, clothing, tattoo, ...); what shows them is the person, so
+    redaction hides the person segmentation for them.
+    """
+    others = face_detector.SPEC.locates | nudity_detector.SPEC.locates
+    return frozenset(a.id for a in vocab.attributes() if mask_type(a.id) == MaskType.HUMAN and a.id not in others)
+
+
+def _build(context: BuildContext) -> PersonDetector:
+    return PersonDetector()
+
+
+SPEC = DetectorSpec(
+    name=PersonDetector.name,
+    kind="person",
+    version=PersonDetector.version,
+    build=_build,
+    order=20,
+    requires=(face_detector.SPEC.name,),
+    weights=PersonDetector.weight_names,
+    packages=("mediapipe",),
+    locates=person_level(),
+    masks=frozenset({"person"}),
+)

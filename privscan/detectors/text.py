@@ -14,13 +14,16 @@ left out when OCR found no word (a full-size zero mask per photo would cost memo
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from privscan.detectors.base import Box, DetectorResult, Finding, OcrWord, Region
+from privscan.detectors import ocr, pii
+from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, OcrWord, Prior, Region
 from privscan.detectors.ocr import DEFAULT_MAX_SIDE, OcrEngine, read_words
 from privscan.detectors.pii import PiiRecogniser
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
 
 
@@ -108,16 +111,14 @@ class TextDetector:
     """OCR + PII. Build once (loads the OCR models), call `detect` per image; thread-safe (the engine locks)."""
 
     name = "text"
-    kind = "ocr+pii"
 
     def __init__(self, engine: OcrEngine, *, max_side: int = DEFAULT_MAX_SIDE, pii: PiiRecogniser | None = None):
         self.engine = engine
         self.max_side = max_side
         self.pii = pii or PiiRecogniser()
-        self.version = f"text-2+{engine.version}+max{max_side}+{self.pii.version}"
-        self.weight_names = engine.weight_names
+        self.version = text_version(engine.version, max_side, self.pii.version)
 
-    def detect(self, image: DecodedImage) -> DetectorResult:
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
         words = read_words(self.engine, image.rgb, max_side=self.max_side)
         findings = self.pii.find(words, source_prefix=f"ocr:{self.engine.name}")
@@ -130,3 +131,33 @@ class TextDetector:
         )
         result.seconds = time.perf_counter() - start
         return result
+
+
+def text_version(engine_version: str, max_side: int, pii_version: str) -> str:
+    return f"text-2+{engine_version}+max{max_side}+{pii_version}"
+
+
+def _build(context: BuildContext) -> TextDetector:
+    engine = ocr.build_engine(context.ocr_engine, device=context.device)
+    return TextDetector(engine, max_side=context.ocr_max_side or DEFAULT_MAX_SIDE)
+
+
+def _for_context(context: BuildContext) -> DetectorSpec:
+    """The OCR engine decides the weights, packages and version (the engine's package version included)."""
+    engine = ocr.engine_class(context.ocr_engine)
+    version = text_version(engine.version_for(), context.ocr_max_side or DEFAULT_MAX_SIDE, PiiRecogniser.version)
+    return replace(SPEC, version=version, weights=engine.weight_names, packages=engine.packages)
+
+
+SPEC = DetectorSpec(
+    name=TextDetector.name,
+    kind="ocr+pii",
+    version="text-2",  # the full version names the OCR engine: see `resolved`
+    build=_build,
+    order=0,
+    weights=ocr.RapidOcrEngine.weight_names,  # the default engine's; `resolved` gives the chosen engine's
+    packages=ocr.RapidOcrEngine.packages,
+    locates=frozenset(pii.ATTRIBUTES.values()),
+    masks=frozenset({"text"}),
+    contextual=_for_context,
+)

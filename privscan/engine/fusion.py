@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from privscan import vocab
-from privscan.detectors.base import Finding, Region
+from privscan.detectors.base import NO_ATTRIBUTE, Finding, Region
 from privscan.engine.pipeline import Analysis
 from privscan.errors import ImageError
 from privscan.report.masking import masked_fields
@@ -61,11 +61,15 @@ def _metadata(finding: Finding, show_values: bool) -> MetadataFinding:
 
 
 def fuse_attributes(analysis: Analysis, show_values: bool) -> list[AttributeResult]:
+    """Per attribute, every source's evidence (best first). A finding with an id VISPR does not know is a
+    detector bug: it is warned about (an error in the tests), never dropped without a word."""
     known = vocab.by_id()
     evidence: dict[str, list[Evidence]] = {}
     for finding in analysis.findings:
         if finding.attribute in known and finding.attribute != vocab.SAFE_ID:
             evidence.setdefault(finding.attribute, []).append(_evidence(finding, show_values))
+        elif finding.attribute not in known and finding.attribute != NO_ATTRIBUTE:
+            vocab.check_ids([finding.attribute], where=f"finding from {finding.source}")
     if analysis.attribute_probs is not None:
         for attr, prob in zip(vocab.attributes(), analysis.attribute_probs, strict=True):
             if attr.id != vocab.SAFE_ID and prob >= MODEL_EVIDENCE_MIN:

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from privscan import vocab
+from privscan.detectors.registry import default_names
 from privscan.io.decode import DEFAULT_MAX_PIXELS
-
-DEFAULT_DETECTORS: tuple[str, ...] = ("text", "faces", "people", "nudity", "metadata")
 
 
 @dataclass(frozen=True)
 class AuditOptions:
     device: str = "auto"
-    detectors: tuple[str, ...] = DEFAULT_DETECTORS
+    #: detectors asked for (those they require are added); default: every detector whose SPEC says default
+    detectors: tuple[str, ...] = field(default_factory=default_names)
     ocr_engine: str = "auto"  # "auto" = the registry's measured default
     profile_user: int | None = None
     profile_path: Path | None = None

@@ -1,8 +1,10 @@
 """The per-image analysis: every enabled detector plus DRAG and PrivObfNet (when their weights exist).
 
 Models are built once per run; images go through in batches so the classifiers run batched on the device,
-while detectors run per image. A detector that fails on one image records an error for that image and the
-run goes on. Nothing here knows about files or reports: that is `audit` (I/O) and `fusion` (records).
+while detectors run per image in the registry's order, each handed the results of those before it. A
+detector that fails on one image records an error for that image and the run goes on. The detectors'
+part of the cache key (`config_key`) comes from their specs and the weights manifest, not from the loaded
+models. Nothing here knows about files or reports: that is `audit` (I/O) and `fusion` (records).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 
 from privscan import __version__
 from privscan.detectors.base import Detector, DetectorResult, Finding, OcrWord
+from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.device import describe, resolve_device
 from privscan.engine.options import AuditOptions
 from privscan.errors import PrivscanError
@@ -59,17 +62,19 @@ class Pipeline:
     """Loaded detectors and models, ready to analyse batches of decoded images."""
 
     def __init__(self, options: AuditOptions) -> None:
-        from privscan.detectors.registry import build_detectors, describe_detectors
+        from privscan.detectors import registry
         from privscan.engine.drag_predictor import load_drag_predictor
         from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
 
         self.options = options
         self.device = resolve_device(options.device)
         self.device_name = describe(self.device)
-        self.detectors: list[Detector] = build_detectors(
-            list(options.detectors), ocr_engine=options.ocr_engine, device=self.device
+        context = BuildContext(device=str(self.device), ocr_engine=options.ocr_engine)
+        self.specs: list[DetectorSpec] = registry.resolved_specs(options.detectors, context)
+        self.detectors: list[Detector] = registry.build_detectors(
+            [s.name for s in self.specs], ocr_engine=options.ocr_engine, device=self.device
         )
-        self._detector_info = describe_detectors(self.detectors)
+        self._detector_info = [registry.describe(s) for s in self.specs]
         self.drag = load_drag_predictor(self.device, options.drag_weights) if options.load_drag else None
         self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
 
@@ -91,7 +96,7 @@ class Pipeline:
         """Hash of everything that changes a record: version, detector versions, weights, options."""
         payload = {
             "privscan": __version__,
-            "detectors": [(d.name, d.version) for d in self.detectors],
+            "detectors": [(s.name, s.version) for s in self.specs],
             "models": [(m.name, m.status, m.weights_sha256) for m in self.models_info()],
             "options": self.options.result_fields(),
         }
@@ -102,21 +107,19 @@ class Pipeline:
     def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
         """Detectors per image first (their person/text masks guide PrivObfNet, as in training), then the
         classifiers batched on the device."""
+        from privscan.detectors.registry import detect_all
+
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
-            for detector in self.detectors:
-                start = time.perf_counter()
-                try:
-                    result = detector.detect(analysis.image)
-                except PrivscanError as e:
-                    analysis.errors.append((f"detector:{detector.name}", e.one_line()))
-                    continue
-                except Exception as e:  # a detector bug on one odd image must not end the run
-                    analysis.errors.append((f"detector:{detector.name}", f"{type(e).__name__}: {e}"))
-                    continue
-                finally:
-                    analysis.timings[detector.name] = round(time.perf_counter() - start, 4)
-                analysis.results.append(result)
+
+            def failed(detector: Detector, e: Exception, analysis: Analysis = analysis) -> None:
+                # a PrivscanError is the input's or environment's; anything else is a detector bug on one odd
+                # image, which must not end the run either
+                message = e.one_line() if isinstance(e, PrivscanError) else f"{type(e).__name__}: {e}"
+                analysis.errors.append((f"detector:{detector.name}", message))
+
+            results = detect_all(self.detectors, analysis.image, on_error=failed, timings=analysis.timings)
+            analysis.results.extend(results.values())
         if images and (self.drag is not None or self.privobfnet is not None):
             self._run_models(analyses)
         return analyses

@@ -29,12 +29,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from privscan import __version__, vocab
-from privscan.detectors.base import Box, Finding, Region
+from privscan.detectors import registry
+from privscan.detectors.base import Box, Detector, DetectorResult, Finding, Region
+from privscan.detectors.spec import DetectorSpec
 from privscan.errors import ImageError, PrivscanError, UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.clean_save import encode_clean, find_metadata, plan_output, write_clean
@@ -59,17 +60,30 @@ SIDECAR_PREFIX = "privscan-redact-"
 #: PrivObfNet masks are used for attributes the model scores at least this likely present
 DEFAULT_MODEL_THRESHOLD = 0.5
 
-_FACE = ("a9_face_complete", "a10_face_partial")
-_NUDITY = ("a12_semi_nudity", "a13_full_nudity")
+
+
+def _spec(name: str) -> DetectorSpec:
+    return registry.specs()[name]
+
+
+def _faces() -> frozenset[str]:
+    """Ids whose regions are face boxes (painted as the ellipse through their corners)."""
+    return _spec("faces").locates
+
+
+def _whole_frame() -> frozenset[str]:
+    """Ids located only as the whole frame (nudity: open_nsfw does not localise): narrowed to the person mask."""
+    return _spec("nudity").locates
 
 
 def person_level(hide: Iterable[str]) -> list[str]:
-    """Hidden attributes read off a whole person (Human mask type, not the face, not nudity).
+    """Hidden attributes read off a whole person (what the people detector locates: its segmentation).
 
     No detector names these (VISPR's age, gender, race, clothing, relationships ...); what shows them is
     the person, so they hide the person segmentation.
     """
-    return [a for a in hide if mask_type(a) == MaskType.HUMAN and a not in _FACE and a not in _NUDITY]
+    located = _spec("people").locates
+    return [a for a in hide if a in located]
 
 
 # The address recogniser cannot tell a current address from a home address (VISPR's a74/a75 vs a78/a79):
@@ -90,40 +104,28 @@ def matching_ids(hide: Iterable[str]) -> set[str]:
     return out
 
 
-def text_located() -> frozenset[str]:
-    """Attribute ids the OCR + PII recognisers emit (what the text detector can locate)."""
-    from privscan.detectors.pii import ATTRIBUTES
-
-    return frozenset(ATTRIBUTES.values())
-
-
 def detectors_for(hide: Iterable[str]) -> tuple[str, ...]:
-    """The detectors whose findings or masks locate these attributes (metadata needs none: it is always dropped).
+    """The detectors whose findings or masks locate these attributes, in run order (their SPEC `locates`;
+    metadata needs none: it is always dropped).
 
-    Text attributes the PII recognisers emit come from the text detector; faces from the face detector;
-    person-level attributes from the people detector's segmentation; nudity from the nudity detector,
-    whose image-level finding is narrowed to the person segmentation (so it needs the people detector too).
-    Other attributes (signatures, plates, receipts, landmarks, ...) no detector locates: only PrivObfNet.
+    Whole-frame findings (nudity) are narrowed to the person segmentation, so they need the detector that
+    produces the "person" mask too. Attributes no detector locates (signatures, plates, receipts,
+    landmarks, ...) only PrivObfNet can: none here.
     """
     needed: set[str] = set()
-    text = text_located()
     for attr in hide:
-        if attr in _FACE:
-            needed.add("faces")
-        elif attr in _NUDITY:
-            needed.update(("nudity", "people"))
-        elif matching_ids([attr]) & text:
-            needed.add("text")
-        elif mask_type(attr) == MaskType.HUMAN:
-            needed.add("people")
-    order = ("text", "faces", "people", "nudity")
-    return tuple(d for d in order if d in needed)
+        found = registry.locating(matching_ids([attr]))
+        needed.update(found)
+        if attr in _whole_frame() and found:
+            needed.update(registry.producing(["person"]))
+    return tuple(n for n in registry.names() if n in needed)
 
 
 def guide_detectors(hide: Iterable[str]) -> tuple[str, ...]:
     """Detectors PrivObfNet's mask refinement needs for these attributes (person mask, text mask)."""
     kinds = {mask_type(a) for a in hide}
-    return tuple(d for d, k in (("text", MaskType.TEXT), ("people", MaskType.HUMAN)) if k in kinds)
+    masks = [m for m, k in (("text", MaskType.TEXT), ("person", MaskType.HUMAN)) if k in kinds]
+    return registry.producing(masks)
 
 
 @dataclass
@@ -358,7 +360,7 @@ def _narrow_to_person(attribute: str, regions: list[Region]) -> list[Region]:
 
     paint_region falls back to the box, i.e. the whole frame, when no person mask exists.
     """
-    if attribute not in _NUDITY:
+    if attribute not in _whole_frame():
         return regions
     return [Region(box=r.box, shape="mask", mask="person") if r.shape == "box" else r for r in regions]
 
@@ -377,8 +379,7 @@ class _LiveFinder:
         model_wanted = _privobfnet_available(options)
         if model_wanted:
             wanted.update(guide_detectors(hide))
-        order = ("text", "faces", "people", "nudity")
-        self.detectors = tuple(d for d in order if d in wanted)
+        self.detectors = tuple(n for n in registry.names() if n in wanted)
         self.pipeline = Pipeline(
             AuditOptions(
                 device=options.device,
@@ -390,6 +391,7 @@ class _LiveFinder:
                 load_drag=False,  # DRAG's image-level verdict locates nothing
             )
         )
+        self.detectors = tuple(s.name for s in self.pipeline.specs)  # with those they require
         self.privobfnet = self.pipeline.privobfnet
         self.hide = matching_ids(hide)
         self.person_attrs = person_level(hide)
@@ -469,7 +471,7 @@ class _ReportFinder:
         self.hide = matching_ids(options.hide)
         self.options = options
         self.detectors: tuple[str, ...] = ()
-        self._people: Any = None
+        self._built: dict[tuple[str, ...], list[Detector]] = {}
         self._people_error: str | None = None
 
     def inputs(self) -> list[str]:
@@ -504,7 +506,7 @@ class _ReportFinder:
                 )
                 found.items.append((item, regions))
         if wants_person_mask:
-            person = self._person_mask(image)
+            person = self._person_mask(image, record)
             if person is not None:
                 found.named["person"] = person
                 found.items += _person_items(person, person_attrs, "people:segmentation (recomputed)")
@@ -512,27 +514,46 @@ class _ReportFinder:
                 found.notes.append(f"person mask not recomputed ({self._people_error}): filled the person boxes")
         return found
 
-    def _person_mask(self, image: DecodedImage) -> np.ndarray | None:
-        """The people detector's mask for this one image (loaded on first use)."""
-        if self._people is None and self._people_error is None:
+    def _person_mask(self, image: DecodedImage, record: ImageRecord) -> np.ndarray | None:
+        """The people detector's mask for this one image (loaded on first use). What it requires (the face
+        boxes) comes from the record when the record holds it, else those detectors run here too."""
+        people = _spec("people")
+        prior = {name: _result_from_record(name, record) for name in people.requires}
+        prior = {name: result for name, result in prior.items() if result is not None}
+        wanted = tuple(n for n in registry.resolve([people.name]) if n == people.name or n not in prior)
+        if wanted not in self._built and self._people_error is None:
             try:
-                from privscan.detectors.registry import build_detectors
                 from privscan.device import resolve_device
 
-                self._people = build_detectors(
-                    ["people"], ocr_engine="auto", device=resolve_device(self.options.device)
-                )[0]
-                self.detectors = ("people",)
+                self._built[wanted] = registry.build_detectors(
+                    wanted, device=resolve_device(self.options.device), with_requirements=False
+                )
+                self.detectors = tuple(n for n in registry.names() if n in {*self.detectors, *wanted})
             except (PrivscanError, ImportError) as e:
                 self._people_error = str(e)
-        if self._people is None:
+        if wanted not in self._built:
             return None
         try:
-            result = self._people.detect(image)
+            results = registry.detect_all(self._built[wanted], image, prior=prior)
         except Exception as e:  # fall back to the boxes: conservative
             self._people_error = f"{type(e).__name__}: {e}"
             return None
-        return result.masks.get("person")
+        return results[people.name].masks.get("person")
+
+
+def _result_from_record(detector: str, record: ImageRecord) -> DetectorResult | None:
+    """A detector's result rebuilt from an audit record (its findings with their regions), or None when the
+    record holds no evidence from that detector (it may not have run)."""
+    spec = _spec(detector)
+    findings = [
+        Finding(attribute=attr.id, score=ev.score, source=ev.source, kind=ev.kind,
+                regions=[_region_from_model(r) for r in ev.regions])
+        for attr in record.attributes
+        if attr.id in spec.locates
+        for ev in attr.evidence
+        if ev.regions
+    ]
+    return DetectorResult(detector=detector, findings=findings) if findings else None
 
 
 # ---- one file -----------------------------------------------------------------------------------------
@@ -608,7 +629,7 @@ def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[np.n
     mask = np.zeros(hw, dtype=bool)
     hidden: list[HiddenItem] = []
     for item, regions in found.items:
-        if item.attribute in _FACE:  # face boxes become the ellipse through their corners
+        if item.attribute in _faces():  # face boxes become the ellipse through their corners
             regions = [ellipse_around(r) for r in regions]
         part, painted = regions_mask(regions, hw, margin=margin, named_masks=found.named)
         if not painted:

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from privscan.detectors.base import Detector
+from privscan.detectors.registry import build_detectors, detect_all
 from privscan.errors import ImageError, UsageError
 from privscan.io.atomic import atomic_write_bytes
 from privscan.io.decode import DecodedImage, load_image
@@ -151,11 +153,13 @@ class MaskCache(CachedMasks):
 # ---- default wiring to the project's detectors ------------------------------------------------------
 
 
-def person_mask_fn(detector: object) -> MaskFn:
-    """A person-mask function from a detector that sets DetectorResult.masks['person'] (absent = nobody)."""
+def person_mask_fn(detectors: Sequence[Detector]) -> MaskFn:
+    """A person-mask function from built detectors (the people detector and those it requires, as
+    `registry.build_detectors(["people"])` returns them) whose results set masks['person'] (absent = nobody)."""
 
     def fn(image: DecodedImage) -> np.ndarray:
-        mask = detector.detect(image).masks.get("person")  # type: ignore[attr-defined]
+        results = detect_all(detectors, image)
+        mask = next((r.masks["person"] for r in results.values() if "person" in r.masks), None)
         if mask is None:
             return np.zeros((image.height, image.width), dtype=np.float32)
         return np.asarray(mask, dtype=np.float32)
@@ -166,13 +170,13 @@ def person_mask_fn(detector: object) -> MaskFn:
 def default_mask_sources(ocr_engine: str | None = "auto") -> dict[str, MaskSource]:
     """Person and text masks from the project's offline detectors (imported only when asked for).
 
-    Person: privscan.detectors.people (selfie/pose segmentation gated by a face or pose detection).
-    Text: the OCR engine's word quads filled in (privscan.detectors.text.text_mask), without the PII pass
-    the audit runs on top. A clear PrivscanError when a detector's package or weights are missing.
+    Person: privscan.detectors.people (selfie/pose segmentation gated by a face or pose detection), with the
+    face detector it requires. Text: the OCR engine's word quads filled in (privscan.detectors.text.text_mask),
+    without the PII pass the audit runs on top. A clear PrivscanError when a detector's package or weights
+    are missing.
     """
     try:
         from privscan.detectors.ocr import DEFAULT_MAX_SIDE, build_engine, read_words
-        from privscan.detectors.people import PersonDetector
         from privscan.detectors.text import text_mask
     except ImportError as e:
         raise UsageError(
@@ -180,13 +184,13 @@ def default_mask_sources(ocr_engine: str | None = "auto") -> dict[str, MaskSourc
             hint="install the detectors (`make setup`) or pass --masks none",
         ) from e
     engine = build_engine(ocr_engine, device="cpu")
-    people = PersonDetector()
+    people = build_detectors(["people"])
 
     def text_fn(image: DecodedImage) -> np.ndarray:
         words = read_words(engine, image.rgb, max_side=DEFAULT_MAX_SIDE)
         return text_mask(words, image.height, image.width)
 
     return {
-        "person": MaskSource(f"people:{people.version}", person_mask_fn(people)),
+        "person": MaskSource("people:" + "+".join(d.version for d in reversed(people)), person_mask_fn(people)),
         "text": MaskSource(f"ocr:{engine.name}:{engine.version}:max{DEFAULT_MAX_SIDE}", text_fn),
     }
