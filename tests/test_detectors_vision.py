@@ -48,7 +48,7 @@ def test_astronaut_has_one_complete_face(faces: FaceDetector) -> None:
     box = face.regions[0].box
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     assert 170 < cx < 290 and 80 < cy < 190  # Eileen Collins' face, upper middle-left of the 512 px photo
-    assert 60 < box.width < 160 and face.score > 0.8 and face.source == "face:mediapipe"
+    assert 60 < box.width < 160 and face.score > 0.8 and face.source == "face:yunet"
 
 
 @pytest.mark.parametrize("name", ["coffee", "chelsea", "rocket"])
