@@ -6,31 +6,15 @@ real encoded symbol in a real photo); the scene classifier runs the shipped Imag
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from skimage import data
+from vision_helpers import BOARDING_PASS, CONTACT, decoded, symbol
 
 from privscan.detectors import registry
 from privscan.detectors.codes import ATTRIBUTE, CodeDetector, payload_kind
 from privscan.detectors.scene import TABLE, SceneDetector, imagenet_categories, row_indices, scene_findings
-from privscan.io.decode import DecodedImage
-
-BOARDING_PASS = "M1DESMARAIS/LUC       EABC123 YULFRAAC 0834 326J001A0025 100"
-CONTACT = "BEGIN:VCARD\nVERSION:3.0\nFN:Jane Roe\nTEL:+441234567890\nEND:VCARD"
-
-
-def decoded(rgb: np.ndarray, name: str = "photo.png") -> DecodedImage:
-    return DecodedImage(Path(name), np.ascontiguousarray(rgb, dtype=np.uint8), "0" * 64, 0, "PNG", "RGB")
-
-
-def symbol(text: str, fmt: str, scale: int) -> np.ndarray:
-    import zxingcpp
-
-    code = zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, fmt))
-    return np.asarray(zxingcpp.write_barcode_to_image(code, scale=scale))
 
 
 def paste(photo: np.ndarray, gray: np.ndarray, x: int, y: int) -> tuple[int, int, int, int]:

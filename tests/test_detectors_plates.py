@@ -7,36 +7,17 @@ detector works on its words, as in an audit.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 from skimage import data
+from vision_helpers import decoded, plate
 
 from privscan import synth
 from privscan.detectors import ocr, registry
 from privscan.detectors.base import Box, OcrWord
 from privscan.detectors.plates import COMPLETE, PARTIAL, VEHICLE, PlateDetector, country, normalise, plate_texts
 from privscan.detectors.text import TextDetector
-from privscan.io.decode import DecodedImage
-
-
-def decoded(rgb: np.ndarray, name: str = "photo.png") -> DecodedImage:
-    return DecodedImage(Path(name), np.ascontiguousarray(rgb, dtype=np.uint8), "0" * 64, 0, "PNG", "RGB")
-
-
-def plate(text: str, height: int = 60) -> np.ndarray:
-    """A light plate with a dark border and `text` in bold capitals, about 4.5:1 like an EU plate."""
-    width = int(height * 4.5)
-    img = Image.new("RGB", (width, height), (235, 235, 230))
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([1, 1, width - 2, height - 2], outline=(20, 20, 20), width=max(2, height // 20))
-    font = synth.font(int(height * 0.7), bold=True)
-    x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
-    draw.text(((width - (x1 - x0)) / 2 - x0, (height - (y1 - y0)) / 2 - y0), text, font=font, fill=(15, 15, 15))
-    return np.asarray(img)
 
 
 def paste(photo: np.ndarray, patch: np.ndarray, x: int, y: int) -> Box:
