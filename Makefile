@@ -14,12 +14,13 @@ demo: setup
 	$(BIN)/privscan audit examples/ --out out/demo
 	@echo "reports: out/demo/report.json, out/demo/report.html"
 
-test: setup-dev
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest -q
 
+# ruff, then mypy (its configuration, strict on io/report/engine/detectors, is in pyproject.toml)
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 examples: setup-dev
 	$(BIN)/python examples/make_examples.py

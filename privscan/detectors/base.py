@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-import numpy as np
+from numpy.typing import NDArray
 
 from privscan.io.decode import DecodedImage
 
@@ -113,7 +113,7 @@ class DetectorResult:
     detector: str
     findings: list[Finding] = field(default_factory=list)
     words: list[OcrWord] = field(default_factory=list)  # text detectors only
-    masks: dict[str, np.ndarray] = field(default_factory=dict)  # name -> H x W float32 in 0..1
+    masks: dict[str, NDArray[Any]] = field(default_factory=dict)  # name -> H x W float32 in 0..1
     seconds: float = 0.0
 
 

@@ -40,9 +40,11 @@ import time
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, Prior, Region
@@ -128,7 +130,7 @@ class FaceDetector:
         self._run(np.zeros((32, 32, 3), np.uint8), 1.0, 0, 0, "warm-up", (32, 32))
 
     def _run(
-        self, rgb: np.ndarray, scale: float, ox: float, oy: float, model: str, frame: tuple[int, int]
+        self, rgb: NDArray[Any], scale: float, ox: float, oy: float, model: str, frame: tuple[int, int]
     ) -> list[Face]:
         """YuNet on `rgb` (a copy of the photo resized by `scale`, or a tile of it at offset ox, oy); boxes in
         the photo's pixels. `frame` is the photo's (width, height)."""

@@ -20,9 +20,10 @@ import tempfile
 import threading
 import unicodedata
 from importlib import metadata
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.detectors.base import Box, OcrWord
@@ -47,7 +48,7 @@ class OcrEngine(Protocol):
     weight_names: tuple[str, ...]  # weights-manifest names it loads
     packages: tuple[str, ...]  # importable modules it needs
 
-    def read(self, rgb: np.ndarray) -> list[OcrWord]:
+    def read(self, rgb: NDArray[Any]) -> list[OcrWord]:
         """Words in pixels of `rgb` (H x W x 3 uint8), with line indices in reading order."""
         ...
 
@@ -184,8 +185,8 @@ class RapidOcrEngine:
     at the OCR max side's detail while detection stays cheap (README "Detectors" has the measurement)."""
 
     name = "rapidocr"
-    weight_names = ("rapidocr_det", "rapidocr_rec")
-    packages = ("rapidocr", "onnxruntime")
+    weight_names: tuple[str, ...] = ("rapidocr_det", "rapidocr_rec")
+    packages: tuple[str, ...] = ("rapidocr", "onnxruntime")
 
     def __init__(
         self, *, det_side: int | None = DEFAULT_DET_SIDE, min_score: float = 0.5, threads: int | None = None
@@ -214,8 +215,9 @@ class RapidOcrEngine:
         # audit's decoding threads need: measured on this 2-core machine under load, the ID card took 0.97 s
         # wall / 0.64 s CPU with spinning and 0.68 s / 0.45 s without. Swap in non-spinning sessions (the
         # attribute is RapidOCR 3.10's, pinned in constraints.txt; if it moves, the default sessions stay).
-        for loader, path in ((self._engine._load_det_model, det_path), (self._engine._load_rec_model, rec_path)):
-            holder = getattr(loader(), "session", None)
+        for loader_name, path in (("_load_det_model", det_path), ("_load_rec_model", rec_path)):
+            loader = getattr(self._engine, loader_name, None)
+            holder = getattr(loader(), "session", None) if callable(loader) else None
             if holder is not None and hasattr(holder, "session"):
                 holder.session = ort_session(path, threads)
         self._lock = threading.Lock()
@@ -228,7 +230,7 @@ class RapidOcrEngine:
         suffix = f"-det{det_side}" if det_side else ""
         return f"rapidocr-{_package_version('rapidocr')}-ppocrv6-nocls{suffix}"
 
-    def read(self, rgb: np.ndarray) -> list[OcrWord]:
+    def read(self, rgb: NDArray[Any]) -> list[OcrWord]:
         with self._lock:
             out = self._engine(np.ascontiguousarray(rgb[:, :, ::-1]), return_word_box=True)
         words_per_line = getattr(out, "word_results", None) or ()
@@ -252,8 +254,8 @@ class EasyOcrEngine:
     words is split by character count (`split_into_words`) and lines are rebuilt by `group_lines`."""
 
     name = "easyocr"
-    weight_names = ("easyocr_craft", "easyocr_english_g2")
-    packages = ("easyocr", "easyocr_en_models")
+    weight_names: tuple[str, ...] = ("easyocr_craft", "easyocr_english_g2")
+    packages: tuple[str, ...] = ("easyocr", "easyocr_en_models")
 
     def __init__(self, *, device: str = "cpu", canvas: int = DEFAULT_MAX_SIDE, min_score: float = 0.3) -> None:
         _require("easyocr", "easyocr")
@@ -290,7 +292,7 @@ class EasyOcrEngine:
         """The version of this engine (known without loading it)."""
         return f"easyocr-{_package_version('easyocr')}-en-g2-words"
 
-    def read(self, rgb: np.ndarray) -> list[OcrWord]:
+    def read(self, rgb: NDArray[Any]) -> list[OcrWord]:
         import warnings
 
         with self._lock, warnings.catch_warnings():
@@ -341,7 +343,7 @@ def _map_back(words: list[OcrWord], scale: float, width: int, height: int) -> li
     return out
 
 
-def read_words(engine: OcrEngine, rgb: np.ndarray, *, max_side: int = DEFAULT_MAX_SIDE) -> list[OcrWord]:
+def read_words(engine: OcrEngine, rgb: NDArray[Any], *, max_side: int = DEFAULT_MAX_SIDE) -> list[OcrWord]:
     """OCR an image of any size: shrink it to `max_side`, read, and map the boxes back to `rgb`'s pixels."""
     small, scale = downscaled(rgb, max_side)
     words = [w for w in engine.read(small) if plausible(w, small.shape[0])]

@@ -23,9 +23,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import vocab, weights
 from privscan.detectors import faces as face_detector
@@ -137,7 +139,7 @@ class PersonDetector:
         return DetectorResult(detector=self.name, masks=masks, seconds=time.perf_counter() - start)
 
 
-def gate_mask(soft: np.ndarray, anchors: list[Box], threshold: float = 0.5) -> np.ndarray:
+def gate_mask(soft: NDArray[Any], anchors: list[Box], threshold: float = 0.5) -> NDArray[Any]:
     """Keep the blobs of `soft > threshold` that touch an anchor box; soft values inside them, 0 elsewhere."""
     binary = (soft > threshold).astype(np.uint8)
     count, labels = cv2.connectedComponents(binary, connectivity=8)

@@ -413,7 +413,7 @@ class PiiRecogniser:
                     score = 0.5  # a card-shaped number that fails Luhn: likely one misread digit
                 else:
                     continue
-                detail = {"issuer": issuer, "luhn": luhn_ok}
+                detail: dict[str, object] = {"issuer": issuer, "luhn": luhn_ok}
                 found.append(Match("credit_card", score, digits, "card", [(ln.index, s, e)], detail))
 
     def _mrz(self, lines: list[Line], found: list[Match]) -> None:

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import cv2
-import numpy as np
+from numpy.typing import NDArray
 
 _MAX_SOURCES = 2
 #: copies smaller than this are made from a copy of this size, so a photo is resized from full size once
 PYRAMID_BASE = 1600
 _lock = threading.Lock()
 # id(source array) -> (source array, {max_side: (copy, scale)})
-_cache: OrderedDict[int, tuple[np.ndarray, dict[int, tuple[np.ndarray, float]]]] = OrderedDict()
+_cache: OrderedDict[int, tuple[NDArray[Any], dict[int, tuple[NDArray[Any], float]]]] = OrderedDict()
 
 
-def resize_to(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+def resize_to(rgb: NDArray[Any], max_side: int) -> tuple[NDArray[Any], float]:
     """`rgb` resized so that its longer side is at most `max_side`; returns (copy, scale). No upscaling."""
     h, w = rgb.shape[:2]
     longest = max(h, w)
@@ -34,7 +35,7 @@ def resize_to(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-def downscaled(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+def downscaled(rgb: NDArray[Any], max_side: int) -> tuple[NDArray[Any], float]:
     """Like `resize_to`, but memoised per source image; small sizes are made from the nearest larger copy."""
     if max(rgb.shape[:2]) <= max_side:
         return rgb, 1.0

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan.detectors import ocr, pii
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, OcrWord, Prior, Region
@@ -27,7 +29,7 @@ from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
 
 
-def text_mask(words: list[OcrWord], height: int, width: int) -> np.ndarray:
+def text_mask(words: list[OcrWord], height: int, width: int) -> NDArray[Any]:
     """H x W float32 mask, 1 inside each word's quad (or box)."""
     mask = np.zeros((height, width), dtype=np.uint8)
     polys = []
@@ -39,11 +41,11 @@ def text_mask(words: list[OcrWord], height: int, width: int) -> np.ndarray:
             pts = ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
         polys.append(np.round(np.asarray(pts, dtype=np.float64)).astype(np.int32))
     if polys:
-        cv2.fillPoly(mask, polys, 1)
+        cv2.fillPoly(mask, polys, (1,))
     return mask.astype(np.float32)
 
 
-def _main_span(profile: np.ndarray, threshold: float, max_gap: int) -> tuple[int, int] | None:
+def _main_span(profile: NDArray[Any], threshold: float, max_gap: int) -> tuple[int, int] | None:
     """[start, end) of the heaviest run of `profile > threshold`, joined with runs at most `max_gap` away."""
     on = profile > threshold
     if not on.any():
@@ -63,7 +65,7 @@ def _main_span(profile: np.ndarray, threshold: float, max_gap: int) -> tuple[int
     return int(start), int(end)
 
 
-def tighten(box: Box, rgb: np.ndarray) -> Box | None:
+def tighten(box: Box, rgb: NDArray[Any]) -> Box | None:
     """The ink box inside `box` (with a margin), or None when the crop shows no clear text/background split."""
     x0, y0 = max(int(box.x0), 0), max(int(box.y0), 0)
     x1, y1 = min(int(np.ceil(box.x1)), rgb.shape[1]), min(int(np.ceil(box.y1)), rgb.shape[0])
@@ -90,7 +92,7 @@ def tighten(box: Box, rgb: np.ndarray) -> Box | None:
     return tight.intersection(box)
 
 
-def tighten_regions(findings: list[Finding], rgb: np.ndarray) -> None:
+def tighten_regions(findings: list[Finding], rgb: NDArray[Any]) -> None:
     """Shrink each axis-aligned PII region to its ink (see the module docstring), in place."""
     for f in findings:
         new = []

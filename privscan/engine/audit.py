@@ -127,7 +127,7 @@ class Auditor:
                 if window[0].record is not None:
                     yield self._emit(window.popleft())
                     continue
-                batch = []
+                batch: list[_Slot] = []
                 while window and window[0].record is None and len(batch) < batch_size:
                     batch.append(window.popleft())
                 self._analyse(batch, cache)

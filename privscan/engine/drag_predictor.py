@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.errors import WeightsError
@@ -35,7 +36,7 @@ class DragPredictor:
     config: dict[str, Any] = field(default_factory=dict)
 
     @torch.inference_mode()
-    def predict(self, batch: torch.Tensor) -> np.ndarray:
+    def predict(self, batch: torch.Tensor) -> NDArray[Any]:
         """(B, 3, S, S) floats in [0, 1] -> p_private (B,) float32. Other sizes are resized to input_size."""
         if batch.dim() != 4 or batch.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, S, S) batch, got {tuple(batch.shape)}")
@@ -45,7 +46,7 @@ class DragPredictor:
         if tuple(x.shape[-2:]) != (self.input_size, self.input_size):
             x = resize_square(x, self.input_size)
         logits = self.model(x).logits.float()
-        return logits.softmax(dim=1)[:, PRIVATE_INDEX].cpu().numpy().astype(np.float32)
+        return np.asarray(logits.softmax(dim=1)[:, PRIVATE_INDEX].cpu().numpy(), dtype=np.float32)
 
 
 def _drag_entry() -> weights.WeightEntry | None:

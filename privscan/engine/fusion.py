@@ -9,7 +9,10 @@ weighted by the sensitivity profile. Secret values are masked here unless the us
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import vocab
 from privscan.detectors.base import NO_ATTRIBUTE, Finding, Region
@@ -85,7 +88,7 @@ def fuse_attributes(analysis: Analysis, show_values: bool) -> list[AttributeResu
 
 
 def build_record(
-    analysis: Analysis, *, profile: np.ndarray, pooling: str, show_values: bool, private_threshold: float = 0.5
+    analysis: Analysis, *, profile: NDArray[Any], pooling: str, show_values: bool, private_threshold: float = 0.5
 ) -> ImageRecord:
     image = analysis.image
     attrs = fuse_attributes(analysis, show_values)

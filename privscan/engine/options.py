@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from privscan import vocab
 from privscan.detectors.registry import default_names
@@ -40,7 +41,7 @@ class AuditOptions:
         """Images per classifier batch on this device (measured: on CPU a batch of 16 is slower per image)."""
         return self.batch_size or (16 if device_type == "cuda" else 1)
 
-    def profile(self) -> np.ndarray:
+    def profile(self) -> NDArray[Any]:
         return vocab.profile_vector(user=self.profile_user, path=self.profile_path)
 
     def result_fields(self) -> dict[str, object]:

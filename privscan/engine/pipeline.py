@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from privscan import __version__
 from privscan.detectors.base import Detector, DetectorResult, Finding, OcrWord
@@ -36,7 +37,7 @@ class Analysis:
     image: DecodedImage
     results: list[DetectorResult] = field(default_factory=list)
     p_private: float | None = None  # DRAG, only when its weights exist
-    attribute_probs: np.ndarray | None = None  # PrivObfNet (68,), only when its weights exist
+    attribute_probs: NDArray[Any] | None = None  # PrivObfNet (68,), only when its weights exist
     model_privacy_score: float | None = None  # PrivObfNet's privacy head
     privobfnet_output: Any = None  # kept for redaction masks
     errors: list[tuple[str, str]] = field(default_factory=list)  # (kind, one-line message)
@@ -50,7 +51,7 @@ class Analysis:
     def words(self) -> list[OcrWord]:
         return [w for r in self.results for w in r.words]
 
-    def mask(self, name: str) -> np.ndarray | None:
+    def mask(self, name: str) -> NDArray[Any] | None:
         """A named pixel mask (e.g. 'person', 'text') from whichever detector produced it."""
         for r in self.results:
             if name in r.masks:

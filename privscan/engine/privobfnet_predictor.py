@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.device import autocast
@@ -33,7 +34,7 @@ DEFAULT_ENTRY = "privobfnet"
 
 @dataclass
 class PrivObfNetOutput:
-    attribute_probs: np.ndarray  # (68,) float32, VISPR vector order
+    attribute_probs: NDArray[Any]  # (68,) float32, VISPR vector order
     privacy_score: float  # 0..1, the privacy head's estimate
     cams: torch.Tensor  # (68, h, w) float32 on CPU: class activation maps before any person/text weighting
 
@@ -88,11 +89,11 @@ class PrivObfNetPredictor:
         output: PrivObfNetOutput,
         image_hw: tuple[int, int],
         attributes: Sequence[str],
-        person_mask: np.ndarray | None = None,
-        text_mask: np.ndarray | None = None,
+        person_mask: NDArray[Any] | None = None,
+        text_mask: NDArray[Any] | None = None,
         *,
         threshold: float | None = None,
-    ) -> dict[str, np.ndarray]:
+    ) -> dict[str, NDArray[Any]]:
         """{attribute id: bool H x W} for the asked attributes, at the image's own resolution."""
         return attribute_masks(
             output.cams,

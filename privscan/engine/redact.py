@@ -29,8 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan import __version__, vocab
 from privscan.detectors import registry
@@ -331,12 +333,12 @@ class _Found:
     """What to hide in one image: regions per item, extra bool masks (PrivObfNet), named soft masks."""
 
     items: list[tuple[HiddenItem, list[Region]]] = field(default_factory=list)
-    model_masks: list[tuple[HiddenItem, np.ndarray]] = field(default_factory=list)
-    named: dict[str, np.ndarray] = field(default_factory=dict)
+    model_masks: list[tuple[HiddenItem, NDArray[Any]]] = field(default_factory=list)
+    named: dict[str, NDArray[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
-def _person_items(person: np.ndarray | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
+def _person_items(person: NDArray[Any] | None, attrs: list[str], source: str) -> list[tuple[HiddenItem, list[Region]]]:
     """One item per connected person blob of the soft mask, drawn from the mask inside the blob's box."""
     if person is None or not attrs:
         return []
@@ -514,12 +516,12 @@ class _ReportFinder:
                 found.notes.append(f"person mask not recomputed ({self._people_error}): filled the person boxes")
         return found
 
-    def _person_mask(self, image: DecodedImage, record: ImageRecord) -> np.ndarray | None:
+    def _person_mask(self, image: DecodedImage, record: ImageRecord) -> NDArray[Any] | None:
         """The people detector's mask for this one image (loaded on first use). What it requires (the face
         boxes) comes from the record when the record holds it, else those detectors run here too."""
         people = _spec("people")
-        prior = {name: _result_from_record(name, record) for name in people.requires}
-        prior = {name: result for name, result in prior.items() if result is not None}
+        from_record = {name: _result_from_record(name, record) for name in people.requires}
+        prior = {name: result for name, result in from_record.items() if result is not None}
         wanted = tuple(n for n in registry.resolve([people.name]) if n == people.name or n not in prior)
         if wanted not in self._built and self._people_error is None:
             try:
@@ -624,7 +626,7 @@ class _Stopwatch:
         self.last = now
 
 
-def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[np.ndarray, list[HiddenItem]]:
+def _build_mask(image: DecodedImage, found: _Found, margin: float) -> tuple[NDArray[Any], list[HiddenItem]]:
     hw = (image.height, image.width)
     mask = np.zeros(hw, dtype=bool)
     hidden: list[HiddenItem] = []

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class OutputExistsError(FileExistsError):
@@ -20,7 +20,7 @@ class OutputExistsError(FileExistsError):
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text: bool = False) -> Iterator[IO]:
+def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text: bool = False) -> Iterator[IO[Any]]:
     """Yield a file object; on normal exit its content becomes `path` in one step."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -29,7 +29,8 @@ def atomic_writer(path: str | os.PathLike[str], *, exclusive: bool = False, text
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8", "newline": ""} if text else {})) as f:
+        f: IO[Any] = os.fdopen(fd, "w", encoding="utf-8", newline="") if text else os.fdopen(fd, "wb")
+        with f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -26,8 +26,10 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageOps, JpegImagePlugin
 
 from privscan.errors import ImageError
@@ -75,7 +77,7 @@ class SaveSettings:
     mode: str = "RGB"  # "RGB" or "L" (grayscale sources stay grayscale)
     icc_profile: bytes | None = None
     dpi: tuple[float, float] | None = None
-    alpha: np.ndarray | None = None  # H x W uint8 of the oriented source, when kept
+    alpha: NDArray[Any] | None = None  # H x W uint8 of the oriented source, when kept
     jpeg_qtables: list[list[int]] | None = None
     jpeg_subsampling: int = -1  # Pillow's code: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0, -1 = encoder default
     jpeg_quality: int | None = None  # estimated IJG quality of the source tables (for the record)
@@ -176,7 +178,7 @@ def plan_output(data: bytes, decoded: DecodedImage) -> SaveSettings:
     return settings
 
 
-def encode_clean(rgb: np.ndarray, settings: SaveSettings, *, opaque: np.ndarray | None = None) -> bytes:
+def encode_clean(rgb: NDArray[Any], settings: SaveSettings, *, opaque: NDArray[Any] | None = None) -> bytes:
     """Encode H x W x 3 uint8 pixels with only the settings' colour profile and compression parameters.
 
     `opaque` (bool H x W) marks pixels whose kept alpha is forced to 255: redacted areas must show their
@@ -333,8 +335,9 @@ def _webp_findings(data: bytes) -> list[str]:
 def _pillow_findings(data: bytes) -> list[str]:
     found = []
     with Image.open(io.BytesIO(data)) as im:
-        if getattr(im, "n_frames", 1) > 1:
-            found.append(f"{im.n_frames} frames")
+        n_frames = int(getattr(im, "n_frames", 1))
+        if n_frames > 1:
+            found.append(f"{n_frames} frames")
         if im.format == "TIFF":
             tags = getattr(im, "tag_v2", {})
             found += [f"TIFF tag {t}" for t in sorted(tags) if t not in _TIFF_ALLOWED]

@@ -16,8 +16,10 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from privscan.errors import ImageError
@@ -25,7 +27,7 @@ from privscan.errors import ImageError
 DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
 
 try:  # HEIC/HEIF support is optional
-    import pillow_heif  # type: ignore[import-not-found]
+    import pillow_heif
 
     pillow_heif.register_heif_opener()
     HEIF_AVAILABLE = True
@@ -40,7 +42,7 @@ class DecodedImage:
     """Pixels plus what later stages need from the file (hash, format, metadata blocks, ICC profile)."""
 
     path: Path
-    rgb: np.ndarray  # H x W x 3 uint8, EXIF orientation applied
+    rgb: NDArray[Any]  # H x W x 3 uint8, EXIF orientation applied
     sha256: str
     file_size: int
     format: str  # Pillow format name, e.g. "JPEG"
@@ -158,7 +160,9 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
                 fmt = img.format or "unknown"
                 source_mode = img.mode
                 n_frames = int(getattr(img, "n_frames", 1) or 1)
-                info = {k: v for k, v in img.info.items() if isinstance(v, (str, int, float))}
+                info: dict[str, object] = {
+                    k: v for k, v in img.info.items() if isinstance(k, str) and isinstance(v, (str, int, float))
+                }
                 icc = img.info.get("icc_profile")
                 exif_raw = img.info.get("exif")
                 xmp = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")

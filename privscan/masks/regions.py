@@ -104,7 +104,7 @@ def _polygon(rect: tuple[int, int, int, int], points: tuple[tuple[float, float],
     roi = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     shift = 4  # sub-pixel precision: coordinates in 1/16 pixel
     pts = np.array([[(x - x0) * (1 << shift), (y - y0) * (1 << shift)] for x, y in points], dtype=np.float64)
-    cv2.fillPoly(roi, [np.round(pts).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=shift)
+    cv2.fillPoly(roi, [np.round(pts).astype(np.int32)], (1,), lineType=cv2.LINE_8, shift=shift)
     return grow(roi.astype(bool), m)
 
 

@@ -28,6 +28,9 @@ def feature_size(input_size: int) -> int:
 class Backbone(nn.Module):
     """Feature extractor: (B, 3, H, W) in [0, 1] -> (B, C, H/32, W/32)."""
 
+    mean: torch.Tensor  # buffers, registered in __init__ (declared so the checker knows they are tensors)
+    std: torch.Tensor
+
     def __init__(self, name: str = "mobilenet_v2", *, imagenet_head: bool = False) -> None:
         super().__init__()
         if name not in BACKBONE_CHANNELS:

@@ -79,6 +79,8 @@ def guide_weights(guides: torch.Tensor | None, mask_types: torch.Tensor, size: t
 class PrivObfNet(nn.Module):
     """Model-Image (and, without its privacy head, Model-Cropped): images in [0, 1] -> maps, logits, score."""
 
+    mask_types: torch.Tensor  # a buffer, registered in __init__
+
     def __init__(
         self,
         backbone: Backbone | str = "mobilenet_v2",

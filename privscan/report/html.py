@@ -270,7 +270,7 @@ def _row(index: int, record: ImageRecord, header: RunHeader, thumbnail: bytes | 
         (a for a in record.attributes if a.id not in present_ids), key=lambda a: -a.score
     )
     for a in ordered:
-        values = [v for e in a.evidence if (v := _value(e.value_masked, e.value, show)) is not None]
+        values = [shown for e in a.evidence if (shown := _value(e.value_masked, e.value, show)) is not None]
         view = AttributeView(
             id=a.id,
             name=a.name,
@@ -303,6 +303,7 @@ def _row(index: int, record: ImageRecord, header: RunHeader, thumbnail: bytes | 
         details.append(_fmt_bytes(record.size_bytes))
     v = record.verdict
     risk = risk_of(record)
+    risk_source: str | None
     if record.privacy_score is not None:
         risk_source = record.privacy_score_source or "privacy score"
     else:

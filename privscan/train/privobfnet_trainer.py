@@ -309,7 +309,7 @@ def train(
         cfg.backbone_weights = Path(stored["backbone_weights"]) if stored.get("backbone_weights") else None
         cfg.mask_cache = Path(stored["mask_cache"]) if stored.get("mask_cache") else None
         cfg.decay_epochs = tuple(stored["decay_epochs"])
-        cfg.loss_weights = tuple(stored["loss_weights"])  # type: ignore[assignment]
+        cfg.loss_weights = tuple(stored["loss_weights"])
     elif cfg.resume:
         console.print(f"[yellow]--resume: nothing to resume in {run_dir}; starting a new run[/]")
 
@@ -337,8 +337,8 @@ def train(
     del cache  # the detectors are not needed any more: free their memory before training
 
     train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, mask_reader)
-    val_labels, val_targets = split_arrays(val_records, profile, console) if val_records else (None, None)
-    val_set = VisprImages(val_records, val_labels, val_targets, cfg.image_size, mask_reader) if val_records else None
+    val_split = split_arrays(val_records, profile, console) if val_records else None  # (labels, targets)
+    val_set = VisprImages(val_records, *val_split, cfg.image_size, mask_reader) if val_split is not None else None
 
     pair = build_pair(cfg).to(device)
     optimizer = make_optimizer(pair, cfg)
@@ -411,10 +411,10 @@ def train(
             "train_seconds": round(train_seconds, 2),
             "images_per_second": round(seen / max(train_seconds, 1e-9), 2),
         }
-        if val_set is not None:
+        if val_set is not None and val_split is not None:
             val_loader = DataLoader(val_set, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers)
             probs, scores_pred = run_inference(pair.image, val_loader, device, amp=cfg.amp)
-            record["val"] = split_metrics(probs, scores_pred, val_labels, val_targets)  # type: ignore[arg-type]
+            record["val"] = split_metrics(probs, scores_pred, *val_split)
             value = record["val"][SELECT_METRICS[cfg.select_on][0]]
             improved = _better(cfg.select_on, value, best_value)
         else:
