@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Finding, Prior, Region
 from privscan.detectors.scale import downscaled
@@ -88,7 +90,7 @@ class CodeDetector:
 
         self._zx = zxingcpp
 
-    def read(self, rgb: np.ndarray) -> list[tuple[str, str, tuple[tuple[float, float], ...]]]:
+    def read(self, rgb: NDArray[Any]) -> list[tuple[str, str, tuple[tuple[float, float], ...]]]:
         """(format, text, quad in pixels of `rgb`) of every code zxing-cpp decodes."""
         small, scale = downscaled(rgb, MAX_SIDE)
         gray = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2GRAY)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from privscan.detectors.base import NO_PRIOR, DetectorResult, Finding, Prior
 from privscan.detectors.scale import downscaled
@@ -80,7 +82,7 @@ def imagenet_categories() -> list[str]:
     return list(tv.models().MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def row_indices(categories: list[str]) -> list[np.ndarray]:
+def row_indices(categories: list[str]) -> list[NDArray[Any]]:
     """Class indices of each TABLE row; KeyError names a class ImageNet does not have."""
     index = {c: i for i, c in enumerate(categories)}
     rows = []
@@ -92,7 +94,7 @@ def row_indices(categories: list[str]) -> list[np.ndarray]:
     return rows
 
 
-def scene_findings(probs: np.ndarray, categories: list[str], rows: list[np.ndarray]) -> list[Finding]:
+def scene_findings(probs: NDArray[Any], categories: list[str], rows: list[NDArray[Any]]) -> list[Finding]:
     """Findings of the rows whose summed probability reaches their threshold (see the module docstring)."""
     out = []
     for row, idx in zip(TABLE, rows, strict=True):
@@ -132,7 +134,7 @@ class SceneDetector:
         self.rows = row_indices(self.categories)
         self._lock = threading.Lock()
 
-    def probabilities(self, rgb: np.ndarray) -> np.ndarray:
+    def probabilities(self, rgb: NDArray[Any]) -> NDArray[Any]:
         """Softmax over the 1,000 ImageNet classes for one image."""
         from privscan.models.preprocess import model_input
 
