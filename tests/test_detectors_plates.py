@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
+from support import synth
 from vision_helpers import decoded, plate
 
-from privscan import synth
 from privscan.detectors import ocr, registry
 from privscan.detectors.base import Box, OcrWord
 from privscan.detectors.plates import COMPLETE, PARTIAL, VEHICLE, PlateDetector, country, normalise, plate_texts

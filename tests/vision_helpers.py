@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from support import synth
 
-from privscan import synth
 from privscan.io.decode import DecodedImage
 
 BOARDING_PASS = "M1DESMARAIS/LUC       EABC123 YULFRAAC 0834 326J001A0025 100"
