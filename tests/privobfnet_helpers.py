@@ -84,6 +84,36 @@ def write_vispr(root: Path, counts: dict[str, int], *, size: int = 128, patch: i
     return truth
 
 
+def pattern_figures(predictor, val: list[dict]) -> dict[str, float]:
+    """What the training test asserts, from a loaded PrivObfNet predictor on the `val` entries of write_vispr:
+    accuracy on the three patterns at p >= 0.5, the best constant answer's accuracy, and the pointing game
+    (share of shown patterns whose CAM peak falls inside their box)."""
+    from privscan.io.decode import load_image
+    from privscan.masks.cam_masks import cam_peak
+    from privscan.models.preprocess import batch_inputs
+    from privscan.vocab import by_id
+
+    correct = total = hits = points = majority = 0
+    for entry in val:
+        image = load_image(entry["path"])
+        out = predictor.predict(batch_inputs([image.rgb], predictor.input_size))[0]
+        assert out.attribute_probs.shape == (68,) and 0.0 <= out.privacy_score <= 1.0
+        for attr in PATTERN_ATTRIBUTES:
+            index = by_id()[attr].index
+            present = attr in entry["boxes"]
+            correct += int((out.attribute_probs[index] >= 0.5) == present)
+            total += 1
+            if present:
+                x, y = cam_peak(out.cams[index], (image.height, image.width))
+                x0, y0, x1, y1 = entry["boxes"][attr]
+                hits += int(x0 <= x < x1 and y0 <= y < y1)
+                points += 1
+    for attr in PATTERN_ATTRIBUTES:  # the best constant answer per attribute
+        shown = sum(attr in e["boxes"] for e in val)
+        majority += max(shown, len(val) - shown)
+    return {"accuracy": correct / total, "chance": majority / total, "pointing": hits / points, "points": points}
+
+
 def random_checkpoint(path: Path, *, input_size: int = 64, model=None) -> Path:
     """An untrained Model-Image (or `model`) saved in the trainer's best.pt format: for wiring tests, not accuracy."""
     import torch

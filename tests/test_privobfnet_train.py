@@ -2,7 +2,16 @@
 
 Three visual patterns stand for three attributes at random positions (tests/privobfnet_helpers.py). After
 a few epochs on 48 images the model must tell which patterns an unseen image shows clearly better than
-chance, and its class activation maps must peak inside the right pattern's box (pointing game). The
+chance, and its class activation maps must peak inside the right pattern's box (pointing game).
+
+The run is set up to land in the same place on any CPU and thread count: the pretrained backbone moves
+slowly (lr 0.002, the paper's) while the new CAM and privacy layers learn at 10x (`--head-lr-mult 10`), in
+batches of 4 (72 steps) with the last epoch at lr x 0.1. At lr 0.02 for all layers (30 steps) the outcome
+was chaotic: pattern accuracy 0.694 on one AMD machine, 0.944 on another. Spread of the asserted figures
+over seeds x {1, 2} threads (each seed its own data set too): `python benchmarks/training_test_spread.py`.
+Measured so far (1 thread, seeds 0-4, machine under load ~30): pattern accuracy min 0.667 / median 0.889
+(seed 3's data set falls below 0.8: not yet robust across data sets; this test's seed 0 gives 0.889),
+pointing min 0.765 / median 0.795, mIoU min 0.255, mAP min 0.865, l1 max 0.208. 2-thread runs unfinished. The
 evaluate command then reports the paper's metrics and mask mIoU against pixel ground truth in VISPR's
 redaction format (COCO RLE), and `--resume` must continue a run exactly as if it had never stopped.
 """
@@ -18,19 +27,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from privobfnet_helpers import PATTERN_ATTRIBUTES, write_vispr
+from privobfnet_helpers import pattern_figures, write_vispr
 
 from privscan import weights
 from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
 from privscan.io.checkpoint import load_checkpoint
-from privscan.io.decode import load_image
-from privscan.masks.cam_masks import cam_peak
-from privscan.models.preprocess import batch_inputs
 from privscan.train.privobfnet_trainer import TrainConfig, train
 from privscan.train.vispr_metrics import rle_encode
-from privscan.vocab import by_id
 
 ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/training_test_spread.py trains with these same options over seeds and thread counts
+TRAIN_ARGS = [
+    "--epochs", "6", "--batch-size", "4", "--image-size", "128", "--crop-size", "96", "--crops", "2",
+    "--lr", "0.002", "--head-lr-mult", "10", "--decay-epoch", "6", "--masks", "none", "--workers", "0",
+    "--device", "cpu",
+]  # fmt: skip
 
 
 def _privscan(args: list[str], weights_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -45,15 +56,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("privobfnet")
     data, run, wdir = root / "vispr", root / "run", root / "weights"
     truth = write_vispr(data, {"train": 48, "val": 24}, size=128, patch=56, seed=0)
-    result = _privscan(
-        [
-            "train", "privobfnet", "--data", str(data), "--out", str(run),
-            "--epochs", "5", "--batch-size", "8", "--image-size", "128", "--crop-size", "96", "--crops", "2",
-            "--lr", "0.02", "--decay-epoch", "5", "--masks", "none", "--workers", "0", "--device", "cpu",
-            "--seed", "0", "--weights-dir", str(wdir),
-        ],
-        wdir,
-    )  # fmt: skip
+    args = ["train", "privobfnet", "--data", str(data), "--out", str(run), *TRAIN_ARGS, "--seed", "0"]
+    result = _privscan([*args, "--weights-dir", str(wdir)], wdir)
     assert result.returncode == 0, result.stdout + result.stderr
     return {"data": data, "run": run, "weights": wdir, "truth": truth, "stdout": result.stdout}
 
@@ -63,7 +67,7 @@ def test_training_writes_a_registered_self_describing_checkpoint(trained: dict, 
     run, wdir = trained["run"], trained["weights"]
     assert "registered as privobfnet" in trained["stdout"]
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [x["epoch"] for x in lines] == [1, 2, 3, 4, 5]
+    assert [x["epoch"] for x in lines] == [1, 2, 3, 4, 5, 6]
     assert lines[-1]["train"]["loss"] < lines[0]["train"]["loss"]
     best = load_checkpoint(run / "best.pt")
     cfg = best["config"]
@@ -82,27 +86,8 @@ def test_training_writes_a_registered_self_describing_checkpoint(trained: dict, 
 def test_attributes_above_chance_and_cams_point_at_the_patterns(trained: dict) -> None:
     predictor = load_privobfnet_predictor(torch.device("cpu"), trained["run"] / "best.pt")
     assert predictor is not None
-    correct = total = hits = points = 0
-    majority = 0
-    val = trained["truth"]["val"]
-    for entry in val:
-        image = load_image(entry["path"])
-        out = predictor.predict(batch_inputs([image.rgb], predictor.input_size))[0]
-        assert out.attribute_probs.shape == (68,) and 0.0 <= out.privacy_score <= 1.0
-        for attr in PATTERN_ATTRIBUTES:
-            index = by_id()[attr].index
-            present = attr in entry["boxes"]
-            correct += int((out.attribute_probs[index] >= 0.5) == present)
-            total += 1
-            if present:
-                x, y = cam_peak(out.cams[index], (image.height, image.width))
-                x0, y0, x1, y1 = entry["boxes"][attr]
-                hits += int(x0 <= x < x1 and y0 <= y < y1)
-                points += 1
-    for attr in PATTERN_ATTRIBUTES:  # the best constant answer per attribute
-        shown = sum(attr in e["boxes"] for e in val)
-        majority += max(shown, len(val) - shown)
-    accuracy, chance, pointing = correct / total, majority / total, hits / points
+    figures = pattern_figures(predictor, trained["truth"]["val"])
+    accuracy, chance, pointing, points = (figures[k] for k in ("accuracy", "chance", "pointing", "points"))
     print(f"pattern accuracy {accuracy:.3f} (majority baseline {chance:.3f}), pointing {pointing:.3f} of {points}")
     assert accuracy >= 0.8 and accuracy >= chance + 0.2
     assert pointing >= 0.6  # a random cell of the 4x4 map lands in a pattern's box about a quarter of the time
