@@ -282,10 +282,12 @@ def test_only_the_needed_detectors_are_asked_for():
 
     assert detectors_for(vocab.resolve_names("face")) == ("faces",)  # no OCR for faces
     assert detectors_for(vocab.resolve_names("name,card")) == ("text",)
-    assert detectors_for(["a74_address_current_complete"]) == ("text",)  # found as a home address
+    # found as a home address (text) or as the shop's address on a receipt (receipts)
+    assert detectors_for(["a74_address_current_complete"]) == ("text", "receipts")
     assert detectors_for(["a4_gender"]) == ("people",)
     assert detectors_for(vocab.resolve_names("nudity")) == ("people", "nudity")
-    assert detectors_for(vocab.resolve_names("plate,signature")) == ()  # nothing locates these: a warning
+    assert detectors_for(vocab.resolve_names("plate,signature")) == ("plates",)  # plates from the OCR words
+    assert detectors_for(vocab.resolve_names("signature")) == ()  # nothing locates it: a warning
 
 
 def test_nudity_finding_is_narrowed_to_the_person_mask():
