@@ -131,10 +131,10 @@ def test_swapped_file_is_reanalysed_end_to_end(tmp_path):
     path.write_bytes(_bmp((200, 10, 10)))
     options = AuditOptions(detectors=("metadata",))
     out = tmp_path / "out"
-    one = run_audit([str(root)], options, out)
+    first_sha = run_audit([str(root)], options, out).report.images[0].sha256  # read now: records stream to disk
     _swap_keeping_size_and_mtime(path, _bmp((10, 10, 200)))
     two = run_audit([str(root)], options, out)
-    assert two.report.images[0].sha256 == sha256_bytes(path.read_bytes()) != one.report.images[0].sha256
+    assert two.report.images[0].sha256 == sha256_bytes(path.read_bytes()) != first_sha
     assert two.reused == 0
 
 
