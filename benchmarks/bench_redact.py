@@ -25,8 +25,10 @@ import torch
 from PIL import Image
 
 from privscan import vocab
-from privscan.engine import redact as engine
-from privscan.engine.redact import RedactOptions
+from privscan.engine.redaction import RedactOptions
+from privscan.engine.redaction.live import LiveSource
+from privscan.engine.redaction.per_file import redact_file
+from privscan.engine.redaction.planning import plan_jobs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support: generated documents
 from support import synth
@@ -54,21 +56,21 @@ def bench(photo: Path, hide: str, style: str, repeat: int, out: Path) -> None:
     ids = vocab.resolve_names(hide)
     options = RedactOptions(hide=tuple(ids), style=style, out_dir=out, overwrite=True, device="cpu")
     start = time.perf_counter()
-    finder = engine._LiveFinder(options)  # what `redact` builds once per run
+    source = LiveSource(options)  # what `redact` builds once per run
     load = time.perf_counter() - start
     results = []
     for _ in range(repeat):
-        jobs, _ = engine._plan_jobs([photo], options)
-        result = engine._redact_file(jobs[0], finder, options)
-        if result.status == "error":
-            raise SystemExit(f"redaction failed: {result.error}")
+        jobs, _ = plan_jobs([photo], options.out_dir)
+        result = redact_file(jobs[0], source, options)
+        if result.error is not None:
+            raise SystemExit(f"redaction failed: {result.error.message}")
         results.append(result)
     median = {k: statistics.median(r.timings.get(k, 0.0) for r in results) for k in results[0].timings}
     total = statistics.median(r.seconds for r in results)
     stages = ", ".join(f"{k} {v:.2f}" for k, v in median.items())
     last = results[-1]
     print(
-        f"--hide {hide}\n  detectors: {','.join(finder.detectors) or '-'}; load {load:.2f} s\n"
+        f"--hide {hide}\n  detectors: {','.join(source.detectors) or '-'}; load {load:.2f} s\n"
         f"  per photo: {total:.2f} s ({stages} s)\n"
         f"  hid {len(last.hidden)} item(s) over {last.masked_fraction:.1%} of the pixels"
     )

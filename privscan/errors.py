@@ -41,6 +41,16 @@ class WeightsError(PrivscanError):
     kind = "weights"
 
 
+class OutputError(PrivscanError, OSError):
+    """privscan cannot write an output (full disk, read-only folder, permission, another run's lock).
+
+    One line saying what and where; the run stops with exit status 2 and nothing half-written stays behind.
+    Also an OSError, so callers that already handle OS errors around a write keep working.
+    """
+
+    kind = "output"
+
+
 class ImageError(PrivscanError):
     """One input file cannot be used as an image; the run records it and goes on.
 

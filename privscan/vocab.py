@@ -108,6 +108,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "id": ("a29_ausweis", "a31_passport", "a32_drivers_license", "a33_student_id"),
     "plate": ("a103_license_plate_complete", "a104_license_plate_partial"),
+    # barcodes and QR codes: the code detector reports every code as a machine-readable ticket/pass
+    "code": ("a38_ticket",),
     "vehicle": ("a102_vehicle_ownership", "a103_license_plate_complete", "a104_license_plate_partial"),
     "nudity": ("a12_semi_nudity", "a13_full_nudity"),
     "signature": ("a8_signature",),

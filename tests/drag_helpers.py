@@ -38,13 +38,13 @@ def dis_loop(maps) -> float:
 
 
 def div_loop(maps) -> float:
-    """Div = mean over (b, i, x, y) of Fw_i(x,y)^2 * (max_{j != i} Fw_j(x,y) - mrg)^2, mrg = the image's mean."""
+    """Div = mean over (b, i, x, y) of Fw_i(x,y)^2 * (max_{j != i} Fw_j(x,y) - mrg)^2, mrg = the batch's mean."""
     m = _nested(maps)
+    values = [v for image in m for region in image for row in region for v in row]
+    margin = sum(values) / len(values)
     total, count = 0.0, 0
     for image in m:
         n, h, w = len(image), len(image[0]), len(image[0][0])
-        values = [image[i][x][y] for i in range(n) for x in range(h) for y in range(w)]
-        margin = sum(values) / len(values)
         for i in range(n):
             for x in range(h):
                 for y in range(w):

@@ -187,21 +187,32 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_json_and_fail_on(tmp_path):
+    """--json and --fail-on in process (typer's runner keeps stdout and stderr apart); one real subprocess
+    checks the entry point itself: a usage error is one line on stderr with exit code 2, never a traceback."""
+    from typer.testing import CliRunner
+
+    from privscan.cli.app import app
+
+    runner = CliRunner()
     gps = tmp_path / "gps"
     gps.mkdir()
     shutil.copy(EXAMPLES / "chelsea_gps.jpg", gps / "cat.jpg")
     args = ["audit", str(gps), "--out", str(tmp_path / "o1"), "--detectors", "metadata", "--json"]
-    result = _cli(*args)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)  # stdout holds the report and nothing else
     assert report["images"][0]["privacy_score"] > 0.5
-    risky = _cli(*args, "--fail-on", "0.5", "--quiet")
-    assert risky.returncode == 1
+    risky = runner.invoke(app, [*args, "--fail-on", "0.5", "--quiet"], catch_exceptions=False)
+    assert risky.exit_code == 1 and "at or above risk 0.5" in risky.stderr
     clean = tmp_path / "clean"
     clean.mkdir()
     shutil.copy(EXAMPLES / "coffee.jpg", clean / "coffee.jpg")
-    ok = _cli("audit", str(clean), "--out", str(tmp_path / "o2"), "--detectors", "metadata", "--fail-on", "0.5", "-q")
-    assert ok.returncode == 0, ok.stderr
+    ok = runner.invoke(
+        app,
+        ["audit", str(clean), "--out", str(tmp_path / "o2"), "--detectors", "metadata", "--fail-on", "0.5", "-q"],
+        catch_exceptions=False,
+    )
+    assert ok.exit_code == 0, ok.stderr
     bad = _cli("audit", str(clean), "--out", str(tmp_path / "o3"), "--format", "pdf")
     assert bad.returncode == 2 and "unknown --format pdf" in bad.stderr and "Traceback" not in bad.stderr
 

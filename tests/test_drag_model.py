@@ -11,7 +11,15 @@ from sklearn.metrics import adjusted_rand_score
 from privscan.engine.drag_predictor import load_drag_predictor
 from privscan.io.checkpoint import save_checkpoint
 from privscan.models.backbone import BACKBONE_CHANNELS
-from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, drag_from_payload, region_maps
+from privscan.models.drag import (
+    CHECKPOINT_FORMAT,
+    CLASSES,
+    Drag,
+    DragConfig,
+    RegionAdjacency,
+    drag_from_payload,
+    region_maps,
+)
 from privscan.models.drag_losses import (
     dis_div_loss,
     dis_loss,
@@ -100,6 +108,56 @@ def test_eval_mode_is_deterministic_and_train_mode_uses_dropout(mobilenet_drag):
     model.eval()
 
 
+def test_adjacency_forms_paper_and_authors():
+    """ "paper": eq. 5, S = softmax(q k^T / 8) v; "authors": their output layer on S transposed."""
+    torch.manual_seed(0)
+    authors = RegionAdjacency(positions=9, regions=4, form="authors").eval()
+    paper = RegionAdjacency(positions=9, regions=4, form="paper").eval()
+    paper.load_state_dict({k: v for k, v in authors.state_dict().items() if not k.startswith("output.")})
+    nodes = torch.randn(2, 4, 9)
+    q, k, v = authors.query(nodes), authors.key(nodes), authors.value(nodes)
+    s = torch.softmax(q @ k.transpose(1, 2) / 8.0, dim=-1) @ v
+    with torch.no_grad():
+        torch.testing.assert_close(paper(nodes), s)
+        expected = s.transpose(1, 2) @ authors.output.weight.t() + authors.output.bias
+        torch.testing.assert_close(authors(nodes), expected)
+    assert "output.weight" not in paper.state_dict()
+    with pytest.raises(ValueError, match="adjacency"):
+        DragConfig(adjacency="other")
+
+
+def test_relu_and_dropout_after_both_gcn_layers(mobilenet_drag):
+    """Eq. 6-7: ReLU after each GCN layer (what reaches the classifier is >= 0); dropout after each in training."""
+    model = mobilenet_drag
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        model.gcn2.register_forward_hook(lambda m, i, o: seen.__setitem__("gcn2", o.detach())),
+        model.classifier.register_forward_hook(lambda m, i, o: seen.__setitem__("head", i[0].detach())),
+    ]
+    try:
+        x = torch.rand(2, 3, 96, 96)
+        with torch.no_grad():
+            model.eval()(x)
+            assert (seen["gcn2"] < 0).any()  # the layer itself gives negative values ...
+            parts = seen["head"][:, 1:]
+            assert (parts >= 0).all()  # ... the ReLU removes them
+            torch.testing.assert_close(parts, seen["gcn2"].relu().mean(dim=-1))
+            torch.manual_seed(3)
+            model.train()(x)
+            assert not torch.allclose(seen["head"][:, 1:], seen["gcn2"].relu().mean(dim=-1))  # dropout in training
+    finally:
+        for h in hooks:
+            h.remove()
+        model.eval()
+
+
+def test_checkpoint_from_the_earlier_forward_is_refused(mobilenet_drag):
+    config = {k: v for k, v in mobilenet_drag.config.to_dict().items() if k != "adjacency"}
+    payload = {"format": CHECKPOINT_FORMAT, "config": config, "classes": list(CLASSES), "state_dict": {}}
+    with pytest.raises(ValueError, match="earlier privscan"):
+        drag_from_payload(payload)
+
+
 def test_wrong_input_size_is_a_clear_error(mobilenet_drag):
     with pytest.raises(ValueError, match="built for 96x96"):
         mobilenet_drag.eval()(torch.rand(1, 3, 160, 160))
@@ -150,6 +208,18 @@ def test_vectorised_dis_div_equal_loop_reference(shape):
     assert float(div_loss(maps)) == pytest.approx(div_loop(maps), rel=1e-5)
     total, dis, div = dis_div_loss(maps, div_weight=0.5)
     assert float(total) == pytest.approx(float(dis) + 0.5 * float(div), rel=1e-6)
+
+
+def test_div_gradient_includes_the_batch_mean_margin():
+    """The authors' margin is the batch mean with its gradient: autograd equals finite differences of Div."""
+    gen = torch.Generator().manual_seed(5)
+    maps = torch.rand(2, 3, 3, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(div_loss, (maps,), eps=1e-6, atol=1e-6)
+    # one image's loss depends on the other images through the margin
+    other = maps.detach().clone()
+    other[1] += 0.5
+    assert float(div_loss(other[:1])) == pytest.approx(float(div_loss(maps.detach()[:1])))
+    assert float(div_loss(other)) != pytest.approx(float(div_loss(maps.detach())))
 
 
 def test_loss_references_with_ties_and_signed_maps():

@@ -19,7 +19,7 @@ from privscan.errors import UsageError, WeightsError
 from privscan.io.checkpoint import load_checkpoint
 from privscan.models.preprocess import batch_inputs
 from privscan.train.classification_metrics import classification_metrics
-from privscan.train.privacy_data import PRIVATE, PUBLIC, SPLIT_FILE, load_privacy_data
+from privscan.train.drag_data import PRIVATE, PUBLIC, SPLIT_FILE, load_privacy_data
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from scipy import stats
 from sklearn.metrics import average_precision_score
 
 from privscan.errors import UsageError
-from privscan.train.vispr_data import (
+from privscan.train.privobfnet_data import (
     VisprImages,
     choose_profile,
     label_matrix,

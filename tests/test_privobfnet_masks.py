@@ -34,6 +34,22 @@ def test_every_attribute_has_a_mask_type() -> None:
         assert "#" in line
 
 
+def test_mask_types_follow_the_papers_table_1() -> None:
+    """PrivObfNet's Table 1, as printed (by VISPR description); its "Nudity" is VISPR's complete nudity."""
+    from privscan.masks.mask_types import PAPER_TABLE1
+
+    table = {
+        MaskType.UNMASKED: ("Safe", "Credit Card", "Student ID", "Tickets", "Legal involvement"),
+        MaskType.HUMAN: ("Age Group", "Weight Group", "Eye Color", "Complete nudity", "Race"),
+        MaskType.TEXT: ("Full Name", "Place of Birth", "Handwriting", "Marital status", "Date of Birth"),
+    }
+    by_description = {a.name: a.id for a in by_id().values()}
+    expected = {by_description[d]: kind for kind, names in table.items() for d in names}
+    assert len(expected) == 15
+    assert {a: mask_type(a) for a in expected} == expected
+    assert expected == PAPER_TABLE1
+
+
 def _cams_with_peak(index: int, cell: tuple[int, int], size: int = 4) -> torch.Tensor:
     cams = torch.full((68, size, size), -1.0)
     cams[index, cell[0], cell[1]] = 5.0

@@ -18,7 +18,7 @@ from privobfnet_helpers import random_checkpoint
 from support import synth
 
 from privscan import vocab
-from privscan.engine.redact import RedactOptions, redact
+from privscan.engine.redaction import RedactOptions, redact
 from privscan.io.decode import load_image
 from privscan.masks.mask_types import mask_type_vector
 from privscan.models.privobfnet import PrivObfNet
@@ -43,7 +43,7 @@ def test_privobfnet_masks_join_the_detector_regions(tmp_path):
     options = RedactOptions(
         hide=("a90_email",), privobfnet_weights=ckpt, model_threshold=0.0, out_dir=tmp_path / "out", device="cpu"
     )
-    run = redact([src], (), options=options)
+    run = redact([src], options)
     assert run.privobfnet == "privobfnet-random" and run.detectors == ("text",)
     (result,) = run.results
     assert result.status == "redacted", result.error

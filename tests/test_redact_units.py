@@ -278,7 +278,7 @@ def test_face_box_becomes_the_ellipse_through_its_corners():
 
 def test_only_the_needed_detectors_are_asked_for():
     from privscan import vocab
-    from privscan.engine.redact import detectors_for
+    from privscan.engine.redaction.policy import detectors_for
 
     assert detectors_for(vocab.resolve_names("face")) == ("faces",)  # no OCR for faces
     assert detectors_for(vocab.resolve_names("name,card")) == ("text",)
@@ -291,17 +291,19 @@ def test_only_the_needed_detectors_are_asked_for():
 def test_nudity_finding_is_narrowed_to_the_person_mask():
     """open_nsfw reports the whole frame; redaction paints the person segmentation instead, or the whole
     frame when no person was segmented. (No nude test images are generated: the finding is built here.)"""
-    from privscan.engine.redact import HiddenItem, _build_mask, _Found, _narrow_to_person
+    from privscan.engine.redaction.paint import build_mask
+    from privscan.engine.redaction.policy import narrow_to_person
+    from privscan.engine.redaction.sources import ToHide, hidden_item
     from privscan.io.decode import DecodedImage
 
     image = DecodedImage(Path("x"), np.zeros((100, 80, 3), np.uint8), "", 0, "PNG", "RGB")
     frame = [Region(Box(0, 0, 80, 100))]
     person = np.zeros((100, 80), np.float32)
     person[20:90, 30:60] = 1.0
-    narrowed = _narrow_to_person("a13_full_nudity", frame)
-    item = HiddenItem("a13_full_nudity", "nudity:open_nsfw", 0.9)
-    with_person, _ = _build_mask(image, _Found(items=[(item, narrowed)], named={"person": person}), 0.0)
+    narrowed = narrow_to_person("a13_full_nudity", frame)
+    item = hidden_item("a13_full_nudity", "nudity:open_nsfw", 0.9)
+    with_person, _ = build_mask(image, ToHide(items=[(item, narrowed)], named={"person": person}), 0.0)
     assert with_person[20:90, 30:60].all() and with_person.sum() < 0.5 * with_person.size
-    alone, _ = _build_mask(image, _Found(items=[(item, narrowed)]), 0.0)
+    alone, _ = build_mask(image, ToHide(items=[(item, narrowed)]), 0.0)
     assert alone.all()
-    assert _narrow_to_person("a9_face_complete", frame) == frame
+    assert narrow_to_person("a9_face_complete", frame) == frame

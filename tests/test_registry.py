@@ -28,8 +28,8 @@ def _spec(name: str, order: int, requires: tuple[str, ...] = ()) -> DetectorSpec
 
 def test_every_detector_module_declares_a_spec() -> None:
     specs = registry.specs()
-    assert set(specs) == {"text", "faces", "people", "nudity", "metadata"}
-    assert registry.names() == ("text", "faces", "people", "nudity", "metadata")
+    assert set(specs) == {"text", "faces", "people", "nudity", "plates", "codes", "metadata", "scene"}
+    assert registry.names() == ("text", "faces", "people", "nudity", "plates", "codes", "metadata", "scene")
     assert registry.default_names() == registry.names()
     assert AuditOptions().detectors == registry.default_names()
     for spec in specs.values():
@@ -80,7 +80,8 @@ def test_fusion_warns_about_an_unknown_id_instead_of_dropping_it() -> None:
 def test_locating_and_masks_come_from_the_specs() -> None:
     assert registry.locating(["a9_face_complete"]) == ("faces",)
     assert registry.locating(["a30_credit_card", "a4_gender"]) == ("text", "people")
-    assert registry.locating(["a103_license_plate_complete"]) == ()
+    assert registry.locating(["a103_license_plate_complete"]) == ("plates",)
+    assert registry.locating(["a13_full_nudity", "a12_semi_nudity"]) == ("nudity",)
     assert registry.producing(["person"]) == ("people",)
     assert registry.producing(["text", "person"]) == ("text", "people")
 

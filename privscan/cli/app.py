@@ -12,6 +12,7 @@ from privscan import __version__
 from privscan.cli import attributes, native_log, weights_cmd
 from privscan.cli.common import err_console, state
 from privscan.errors import PrivscanError
+from privscan.io.names import printable
 
 app = typer.Typer(
     name="privscan",
@@ -67,7 +68,7 @@ def main() -> None:
     except PrivscanError as e:
         if state.debug or "--debug" in sys.argv:
             raise
-        err_console.print(Text.assemble(("error: ", "bold red"), e.one_line()), soft_wrap=True)
+        err_console.print(Text.assemble(("error: ", "bold red"), printable(e.one_line())), soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")

@@ -18,8 +18,11 @@ def attributes_command(
     sources: Annotated[bool, typer.Option("--sources", help="Show which detectors can find each attribute "
                                                             "here (without loading any model).")] = False,
 ) -> None:
-    """List the 68 VISPR privacy attributes and the aliases that name groups of them."""
+    """List the 68 VISPR privacy attributes, which detectors locate each (for --hide), and the aliases."""
+    from privscan.engine.redaction.policy import detectors_for
+
     aliases = vocab.alias_table()
+    located = {a.id: detectors_for([a.id]) for a in vocab.attributes()}
     coverage = None
     if sources:
         from privscan.detectors.coverage import attribute_sources
@@ -28,7 +31,8 @@ def attributes_command(
     if as_json:
         payload: dict[str, object] = {
             "attributes": [
-                {"index": a.index, "id": a.id, "group": a.group, "name": a.name} for a in vocab.attributes()
+                {"index": a.index, "id": a.id, "group": a.group, "name": a.name, "located_by": list(located[a.id])}
+                for a in vocab.attributes()
             ],
             "aliases": {k: list(v) for k, v in aliases.items()},
         }
@@ -53,10 +57,10 @@ def attributes_command(
                       "registered).")
         return
     table = Table(title="VISPR privacy attributes", show_lines=False)
-    for col in ("#", "id", "group", "name"):
+    for col in ("#", "id", "group", "name", "located by (else only PrivObfNet)"):
         table.add_column(col)
     for a in vocab.attributes():
-        table.add_row(str(a.index), a.id, a.group, a.name)
+        table.add_row(str(a.index), a.id, a.group, a.name, ", ".join(located[a.id]) or "-")
     console.print(table)
     alias_table = Table(title="Aliases (for --hide)")
     alias_table.add_column("alias")

@@ -95,6 +95,13 @@ def audit(
         bool, typer.Option("--no-cache", help="Recompute everything (the cache makes re-runs and resumed runs fast).")
     ] = False,
     hidden: Annotated[bool, typer.Option("--hidden", help="Include hidden files and folders.")] = False,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Follow symbolic links that lead outside the given folders (by default they are reported only).",
+        ),
+    ] = False,
     recursive: Annotated[bool, typer.Option("--recursive/--no-recursive", help="Search folders recursively.")] = True,
     drag_weights: Annotated[
         Path | None, typer.Option("--drag-weights", help="A DRAG checkpoint to use instead of the registered one.")
@@ -112,6 +119,18 @@ def audit(
             help="Exit with status 1 if any image's risk is at least this (0-1): for scripts and pre-upload hooks.",
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Analyse on Ray Data: 'auto' (this machine's Ray cluster, else a local one) or a cluster address "
+            "(ray://host:10001 or host:6379). Needs privscan[ray].",
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option("--ray-actors", min=1, help="Analysing Ray actors (default: one per GPU, else CPUs less one)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; errors only.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final JSON report to stdout (progress goes to stderr).")
@@ -120,7 +139,9 @@ def audit(
     """Audit photos for private information: faces, names, card numbers, addresses, documents, nudity, GPS, ..."""
     from privscan.engine.audit import run_audit
     from privscan.engine.options import AuditOptions
-    from privscan.report.jsonl import report_to_json
+    from privscan.io.names import printable
+    from privscan.report.jsonl import report_json_chunks
+    from privscan.report.schema import Report
     from privscan.report.summary import risk_of
     from privscan.report.terminal import print_summary
 
@@ -137,6 +158,7 @@ def audit(
         show_values=show_values,
         recursive=recursive,
         include_hidden=hidden,
+        follow_links=follow_links,
         drag_weights=drag_weights,
         privobfnet_weights=privobfnet_weights,
         use_cache=not no_cache,
@@ -159,26 +181,37 @@ def audit(
 
     try:
         result = run_audit(
-            [str(p) for p in paths], options, out, formats=formats, on_start=on_start, on_record=on_record
+            [str(p) for p in paths],
+            options,
+            out,
+            formats=formats,
+            on_start=on_start,
+            on_record=on_record,
+            ray_address=ray,
+            ray_actors=ray_actors,
         )
     finally:
         if progress is not None:
             progress.stop()
+    for warning in result.warnings:
+        err_console.print(printable(f"warning: {warning}"), markup=False, highlight=False, soft_wrap=True)
     if as_json:
-        typer.echo(report_to_json(result.report))
+        for chunk in report_json_chunks(result.header, result.summary, result.outputs["jsonl"]):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
     elif not quiet:
-        print_summary(result.report, console=console)
-        where = ", ".join(str(p) for p in result.outputs.values())
+        print_summary(Report(header=result.header, summary=result.summary, images=result.top), console=console)
+        where = printable(", ".join(str(p) for p in result.outputs.values()))
         console.print(
-            f"{len(result.report.images)} images in {result.seconds:.1f} s "
+            f"{result.summary.images} images in {result.seconds:.1f} s "
             f"({result.analysed} analysed, {result.reused} from cache, {result.failed} unreadable) -> {where}",
             highlight=False,
             markup=False,
         )
     if fail_on is not None:
-        risky = [r for r in result.report.images if (risk_of(r) or 0.0) >= fail_on]
+        risky = sum((risk_of(r) or 0.0) >= fail_on for r in result.records())
         if risky:
-            err_console.print(f"{len(risky)} image(s) at or above risk {fail_on:g}", markup=False)
+            err_console.print(f"{risky} image(s) at or above risk {fail_on:g}", markup=False)
             raise typer.Exit(1)
 
 

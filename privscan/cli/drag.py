@@ -107,6 +107,13 @@ def train(
             help="Dis/Div on peak-normalised region maps (peak) or on raw maps, literally as eq. 3 (none).",
         ),
     ] = "peak",
+    adjacency: Annotated[
+        str,
+        typer.Option(
+            "--adjacency",
+            help="authors: eq. 5 then their Linear(N, N) on the transposed result (their code); paper: eq. 5 alone.",
+        ),
+    ] = "authors",
     kmeans_images: Annotated[
         int | None, typer.Option("--kmeans-images", help="Use at most this many training images for K-means.")
     ] = None,
@@ -125,6 +132,7 @@ def train(
 ) -> None:
     """Reproduce DRAG (AAAI 2022) on PicAlert / Image Privacy: fine-tune, K-means, CGL, joint training."""
     from privscan import weights
+    from privscan.train.classification_metrics import ClassificationMetrics
     from privscan.train.drag_trainer import DragTrainConfig, DragTrainer, register_checkpoint
 
     cfg = DragTrainConfig(
@@ -155,23 +163,22 @@ def train(
         lr_gcn=lr_gcn,
         weight_decay=weight_decay,
         grouping_norm=grouping_norm,
+        adjacency=adjacency,
         kmeans_images=kmeans_images,
     )
     result = DragTrainer(cfg, console=err_console, resume=resume).run()
-    console.print(
-        _metrics_table(
-            f"DRAG best epoch {result.best_epoch} ({result.best_checkpoint})",
-            [("val", result.val), ("test", result.test)],
-        )
-    )
-    if result.test is not None:
-        console.print(_confusion_table(result.test))
+    val, test = (ClassificationMetrics.from_dict(result.metrics[k]) if k in result.metrics else None
+                 for k in ("val", "test"))
+    console.print(_metrics_table(f"DRAG best epoch {result.best_epoch} ({result.best_path})",
+                                 [("val", val), ("test", test)]))
+    if test is not None:
+        console.print(_confusion_table(test))
     if result.skipped:
         console.print(f"[yellow]{len(result.skipped)} unreadable image(s) were skipped[/] (listed in data.json)")
     if register:
         directory = weights_dir or weights.weights_dir()
         manifest = register_checkpoint(
-            result.best_checkpoint, name=register_name, weights_dir=directory, run_dir=result.run_dir
+            result.best_path, name=register_name, weights_dir=directory, run_dir=result.run_dir
         )
         console.print(f"registered as [bold]{register_name}[/] in {manifest}")
 
@@ -191,7 +198,7 @@ def evaluate(
 ) -> None:
     """DRAG metrics (accuracy, per-class P/R/F1, confusion matrix) on a split."""
     from privscan.io.atomic import atomic_write_text
-    from privscan.train.drag_trainer import evaluate_checkpoint
+    from privscan.train.drag_eval import evaluate_checkpoint
 
     if split not in ("train", "val", "test"):
         raise UsageError(f"unknown split {split!r}", hint="use train, val or test")

@@ -122,10 +122,10 @@ def train(
 ) -> None:
     """Reproduce PrivObfNet (WACV 2024) on VISPR: privacy score, 68 attributes and attention maps."""
     from privscan import weights
+    from privscan.train.privobfnet_data import split_list_path
     from privscan.train.privobfnet_eval import evaluate
     from privscan.train.privobfnet_trainer import TrainConfig, register_best
     from privscan.train.privobfnet_trainer import train as run_training
-    from privscan.train.vispr_data import split_list_path
 
     cfg = TrainConfig(
         data=data,
@@ -158,7 +158,7 @@ def train(
         guide_dropout=guide_dropout,
     )
     result = run_training(cfg, err_console)
-    best_val = result.best_metrics if result.selected_on_validation else {}
+    best_val = result.metrics.get("val", {}) if result.selected_on_validation else {}
     rows = [("val", best_val)] if best_val else []
     test_result = None
     if test_split:

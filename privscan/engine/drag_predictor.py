@@ -2,7 +2,9 @@
 
 Weights come only from the weights manifest (an entry of kind "drag", sha256-checked by
 privscan.weights.verified_path) or from a checkpoint path the user names. When neither exists the engine
-gets None and says "no DRAG weights"; it never invents a probability.
+gets None and says "no DRAG weights"; it never invents a probability. A checkpoint may name the resizer
+its model was trained with (`preprocess.resize`: "pil" for checkpoints imported from the DRAG authors);
+`inputs` uses it, so the audit feeds such a model the pixels its authors' loader would.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from privscan import weights
 from privscan.errors import WeightsError
 from privscan.io.checkpoint import load_checkpoint
 from privscan.models.drag import PRIVATE_INDEX, Drag, drag_from_payload
-from privscan.models.preprocess import resize_square
+from privscan.models.preprocess import RESIZERS, batch_inputs, resize_square
 
 DEFAULT_ENTRY = "drag"
 
@@ -34,6 +36,11 @@ class DragPredictor:
     weights_sha256: str
     input_size: int
     config: dict[str, Any] = field(default_factory=dict)
+    resize: str = "torch"  # privscan.models.preprocess.RESIZERS
+
+    def inputs(self, rgbs: list[NDArray[Any]]) -> torch.Tensor:
+        """Decoded uint8 RGB images -> the (B, 3, S, S) batch this model expects, resized its way."""
+        return batch_inputs(rgbs, self.input_size, self.resize)
 
     @torch.inference_mode()
     def predict(self, batch: torch.Tensor) -> NDArray[Any]:
@@ -79,7 +86,15 @@ def load_drag_predictor(device: torch.device, path: Path | None = None) -> DragP
         model = drag_from_payload(payload)
     except (ValueError, KeyError, RuntimeError) as e:
         raise WeightsError(f"{file} is not a usable DRAG checkpoint: {e}") from e
-    config = {**payload["config"], "classes": list(payload.get("classes", [])), "epoch": payload.get("epoch")}
+    resize = str(payload.get("preprocess", {}).get("resize", "torch"))
+    if resize not in RESIZERS:
+        raise WeightsError(f"{file} names an unknown resizer {resize!r} (known: {', '.join(RESIZERS)})")
+    config = {
+        **payload["config"],
+        "classes": list(payload.get("classes", [])),
+        "epoch": payload.get("epoch"),
+        "resize": resize,
+    }
     return DragPredictor(
         model=model.to(device).eval(),
         device=device,
@@ -87,4 +102,5 @@ def load_drag_predictor(device: torch.device, path: Path | None = None) -> DragP
         weights_sha256=weights.sha256_file(file),
         input_size=int(model.config.input_size),
         config=config,
+        resize=resize,
     )

@@ -29,6 +29,7 @@ class AuditOptions:
     show_values: bool = False
     recursive: bool = True
     include_hidden: bool = False
+    follow_links: bool = False  # follow symbolic links that lead outside the given folders
     drag_weights: Path | None = None
     privobfnet_weights: Path | None = None
     use_cache: bool = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,35 +106,55 @@ class Pipeline:
 
     # ---- analysis ----------------------------------------------------------------------------------
 
-    def analyze_batch(self, images: list[DecodedImage]) -> list[Analysis]:
+    def analyze_batch(self, images: list[DecodedImage], only: Collection[str] | None = None) -> list[Analysis]:
         """Detectors per image first (their person/text masks guide PrivObfNet, as in training), then the
-        classifiers batched on the device."""
+        classifiers batched on the device. `only`: run just these of the loaded detectors (a caller that
+        shares one pipeline between runs that need different detectors; requirements must be included)."""
         from privscan.detectors.registry import detect_all
 
         analyses = [Analysis(image=img) for img in images]
         for analysis in analyses:
+            detectors = self.detectors if only is None else [d for d in self.detectors if d.name in only]
+            crashed: list[str] = []
 
-            def failed(detector: Detector, e: Exception, analysis: Analysis = analysis) -> None:
+            def failed(
+                detector: Detector, e: Exception, analysis: Analysis = analysis, crashed: list[str] = crashed
+            ) -> None:
                 # a PrivscanError is the input's or environment's; anything else is a detector bug on one odd
                 # image, which must not end the run either
-                message = e.one_line() if isinstance(e, PrivscanError) else f"{type(e).__name__}: {e}"
+                if isinstance(e, PrivscanError):
+                    message = e.one_line()
+                else:
+                    message = _one_line(f"{type(e).__name__}: {e}")
+                    crashed.append(detector.name)
                 analysis.errors.append((f"detector:{detector.name}", message))
 
-            results = detect_all(self.detectors, analysis.image, on_error=failed, timings=analysis.timings)
+            results = detect_all(detectors, analysis.image, on_error=failed, timings=analysis.timings)
             analysis.results.extend(results.values())
+            if crashed:
+                self._rebuild_detectors()
         if images and (self.drag is not None or self.privobfnet is not None):
             self._run_models(analyses)
         return analyses
 
-    def analyze(self, image: DecodedImage) -> Analysis:
-        return self.analyze_batch([image])[0]
+    def _rebuild_detectors(self) -> None:
+        """A native graph that failed once (MediaPipe on a 1 x 65000 image) stays broken and fails every later
+        image: after a crash the detectors are built afresh, so one odd image cannot poison the run."""
+        from privscan.detectors import registry
+
+        self.detectors = registry.build_detectors(
+            [s.name for s in self.specs], ocr_engine=self.options.ocr_engine, device=self.device
+        )
+
+    def analyze(self, image: DecodedImage, only: Collection[str] | None = None) -> Analysis:
+        return self.analyze_batch([image], only)[0]
 
     @torch.inference_mode()
     def _run_models(self, analyses: list[Analysis]) -> None:
         rgbs = [a.image.rgb for a in analyses]
         if self.drag is not None:
             start = time.perf_counter()
-            batch = batch_inputs(rgbs, self.drag.input_size).to(self.device)
+            batch = self.drag.inputs(rgbs).to(self.device)
             probs = self.drag.predict(batch)
             for a, p in zip(analyses, probs, strict=True):
                 a.p_private = float(p)
@@ -163,6 +184,13 @@ def _guides(analyses: list[Analysis], size: int) -> torch.Tensor:
         ).astype(np.float32)
         planes.append(resize_square(torch.from_numpy(stack), size))
     return torch.stack(planes)
+
+
+def _one_line(message: str) -> str:
+    """Native libraries put newlines and whole stack dumps into their messages: keep the first 300 chars
+    on one line (a report error is one line)."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= 300 else flat[:299] + "…"
 
 
 def _share_time(analyses: list[Analysis], name: str, seconds: float) -> None:

@@ -2,7 +2,7 @@
 
 Every kind of bad input becomes an ImageError with a one-line reason, so a run records it and goes on:
 empty, truncated, corrupt, not-an-image (whatever the extension says), too-large (decompression bombs,
-checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pillow-heif).
+checked from the header before any pixel is decoded), unreadable, unsupported (HEIC without pi-heif).
 Odd modes all end as RGB: palette and alpha images are composited on white (so transparent areas do not
 turn black), CMYK is converted, 16-bit and float images are rescaled, animations give their first frame.
 """
@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
+import stat
 import struct
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +26,10 @@ from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from privscan.errors import ImageError
+from privscan.io.heic import HEIF_AVAILABLE  # registers the HEIC/HEIF opener with Pillow
+from privscan.io.raw import is_raw, raw_preview
 
 DEFAULT_MAX_PIXELS = 120_000_000  # a 12000 x 10000 photo; larger files are refused as possible bombs
-
-try:  # HEIC/HEIF support is optional
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    HEIF_AVAILABLE = True
-except ImportError:  # pragma: no cover - depends on the install
-    HEIF_AVAILABLE = False
 
 _HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypavif")
 
@@ -70,18 +67,98 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a whole file, turning OS errors into ImageError."""
+def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
+    """The largest file read for a pixel limit: 8 bytes a pixel (16-bit RGBA, uncompressed) plus 64 MiB of
+    metadata. Tied to --max-pixels so that raising one raises the other."""
+    return max_pixels * 8 + 64 * 1024 * 1024
+
+
+#: what identifies one version of a file without reading it: size, mtime_ns, ctime_ns, inode (ctime cannot
+#: be set back by a user, so a swap that restores size and mtime is still seen)
+StatKey = tuple[int, int, int, int]
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A file's bytes and the stat taken *before* reading them: the cache ties exactly these bytes' hash
+    to exactly this stat, so a file swapped while (or after) it was read never inherits the old verdict."""
+
+    data: bytes
+    stat_key: StatKey
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISFIFO, "not a regular file (a FIFO / named pipe)"),
+    (stat.S_ISCHR, "not a regular file (a character device)"),
+    (stat.S_ISBLK, "not a regular file (a block device)"),
+    (stat.S_ISSOCK, "not a regular file (a socket)"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    return next((why for test, why in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def read_file(path: Path, *, max_bytes: int | None = None) -> FileBytes:
+    """Read a regular file of at most `max_bytes` (default: max_file_bytes()); anything else is an ImageError.
+
+    Never blocks and never reads without limit: the kind of file is checked before it is opened (a FIFO,
+    a device such as /dev/zero, a socket is refused), it is opened non-blocking, checked again on the open
+    descriptor (a file swapped in between is caught), its size is checked before reading, and reading stops
+    one byte past the limit (a file that grows while read is refused too).
+    """
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     try:
-        if path.is_dir():
-            raise ImageError(path, "unreadable", "is a folder, not a file")
-        return path.read_bytes()
+        before = os.stat(path)
+        why = _not_regular(before.st_mode)
+        if why:
+            raise ImageError(path, "unreadable", why)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            why = _not_regular(st.st_mode)
+            if why:
+                raise ImageError(path, "unreadable", why)
+            if st.st_size > limit:
+                raise ImageError(path, "too-large", _too_big(st.st_size, limit))
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > limit:
+                    raise ImageError(path, "too-large", _too_big(total, limit, growing=True))
+        finally:
+            os.close(fd)
+    except ImageError:
+        raise
     except PermissionError as e:
         raise ImageError(path, "unreadable", "permission denied") from e
     except FileNotFoundError as e:
         raise ImageError(path, "unreadable", "file not found") from e
     except OSError as e:
         raise ImageError(path, "unreadable", e.strerror or str(e)) from e
+    return FileBytes(b"".join(chunks), stat_key(st))
+
+
+def _too_big(size: int, limit: int, *, growing: bool = False) -> str:
+    what = "grew past" if growing else f"is {size / 2**20:.0f} MiB, over"
+    return f"file {what} the {limit / 2**20:.0f} MiB limit for --max-pixels (raise --max-pixels to allow it)"
+
+
+def read_bytes(path: Path, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file (see read_file), OS errors turned into ImageError."""
+    return read_file(path, max_bytes=max_bytes).data
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -121,12 +198,28 @@ def decode_bytes(path: Path, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXEL
         raise ImageError(path, "corrupt", f"cannot decode ({type(e).__name__}: {e})") from e
 
 
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def allow_pixels(max_pixels: int) -> None:
+    """Make --max-pixels the limit, not Pillow's own (89 MP warning, 179 MP error): raise Pillow's global
+    bomb threshold to at least `max_pixels`. Never lowered, so concurrent decodes with different limits
+    cannot undercut each other; each decode still enforces its own `max_pixels` from the header."""
+    with _PILLOW_LIMIT_LOCK:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
+    allow_pixels(max_pixels)
     if len(data) == 0:
         raise ImageError(path, "empty", "empty file (0 bytes)")
+    if is_raw(path, data):
+        return _decode_raw(path, data, max_pixels)
     if any(brand in data[:32] for brand in _HEIF_BRANDS) and not HEIF_AVAILABLE:
         raise ImageError(
-            path, "unsupported", "HEIC/HEIF/AVIF image, but pillow-heif is not installed (pip install pillow-heif)"
+            path, "unsupported", "HEIC/HEIF image, but no HEIF decoder is installed (pip install pi-heif)"
         )
     previous_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -209,6 +302,18 @@ def _decode(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
     )
 
 
+def _decode_raw(path: Path, data: bytes, max_pixels: int) -> DecodedImage:
+    """A camera RAW file as its largest embedded JPEG preview, with the container's EXIF (privscan.io.raw)."""
+    preview = raw_preview(path, data)
+    if preview is None:
+        raise ImageError(path, "unsupported", "RAW file without an embedded JPEG preview (sensor data not decoded)")
+    image = _decode(path, preview.jpeg, max_pixels)
+    image.sha256, image.file_size = sha256_bytes(data), len(data)
+    image.format = f"{preview.kind} (embedded preview)"
+    image.exif = preview.exif
+    return image
+
+
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 
@@ -232,4 +337,4 @@ def _not_image_reason(data: bytes) -> str:
 def load_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
     """Read and decode one file; raises ImageError for any bad input (never another exception kind)."""
     p = Path(path)
-    return decode_bytes(p, read_bytes(p), max_pixels=max_pixels)
+    return decode_bytes(p, read_bytes(p, max_bytes=max_file_bytes(max_pixels)), max_pixels=max_pixels)

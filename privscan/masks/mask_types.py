@@ -1,11 +1,13 @@
 """Which pixels may hold each of the 68 VISPR attributes: Un-masked, Human or Text (PrivObfNet's mask types).
 
-PrivObfNet (Tay et al., WACV 2024, Table 1) gives attributes a mask type. A Human attribute can only be
-seen on a person, so its attention map is weighted by a person mask; a Text attribute is only ever
-written, so its map is weighted by a text mask (OCR word boxes); an Un-masked attribute is a whole object
-or a whole scene and keeps its map as it is. The three kinds are the paper's; the assignment of each of
-the 68 attributes below is ours, with the reason for each choice next to it. When in doubt an attribute
-is Un-masked: a wrong Human/Text type would cut away pixels that give the information away.
+PrivObfNet (Tay et al., WACV 2024) gives attributes a mask type. A Human attribute can only be seen on a
+person, so its attention map is weighted by a person mask; a Text attribute is only ever written, so its
+map is weighted by a text mask (OCR word boxes); an Un-masked attribute is a whole object or a whole scene
+and keeps its map as it is. The three kinds are the paper's. The paper's Table 1 names the type of 15
+attributes (PAPER_TABLE1 below, followed exactly: Safe, Credit Card, Student ID, Ticket, Legal Involvement
+Un-masked; Age, Weight, Eye Color, Nudity, Race Human; Full Name, Birth City, Handwriting, Marital Status,
+Birth Date Text). The other 53 are privscan's choice, with the reason for each next to it. When in doubt
+such an attribute is Un-masked: a wrong Human/Text type would cut away pixels that give the information away.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ MASK_TYPES: dict[str, MaskType] = {
     "a24_birth_date": T,  # appears as text on documents and cards
     "a25_nationality": U,  # shown by flags, passports' covers and emblems as much as by text: keep the whole map
     "a26_handwriting": T,  # handwriting is text; OCR boxes it
-    "a27_marital_status": U,  # wedding rings, ceremonies: scene cues, not text
+    "a27_marital_status": T,  # the paper's Table 1 (privscan had Un-masked: rings and ceremonies are scene cues)
     # --- Documents: the whole object leaks (photo, layout, chip, barcode), not only its text ------------
     "a29_ausweis": U,
     "a30_credit_card": U,
@@ -102,6 +104,27 @@ MASK_TYPES: dict[str, MaskType] = {
     "a102_vehicle_ownership": U,  # the vehicle itself
     "a103_license_plate_complete": T,  # a plate is a short text string; OCR boxes it
     "a104_license_plate_partial": T,
+}
+
+
+# The 15 attributes whose mask type the paper's Table 1 gives (its "Nudity" is VISPR's complete nudity; semi-nudity
+# follows it by privscan's choice). MASK_TYPES agrees with every one of them (tests/test_privobfnet_masks.py).
+PAPER_TABLE1: dict[str, MaskType] = {
+    "a0_safe": U,
+    "a30_credit_card": U,
+    "a33_student_id": U,
+    "a38_ticket": U,
+    "a99_legal_involvement": U,
+    "a1_age_approx": H,
+    "a2_weight_approx": H,
+    "a5_eye_color": H,
+    "a13_full_nudity": H,
+    "a16_race": H,
+    "a19_name_full": T,
+    "a23_birth_city": T,
+    "a26_handwriting": T,
+    "a27_marital_status": T,
+    "a24_birth_date": T,
 }
 
 

@@ -60,9 +60,12 @@ class Backbone(nn.Module):
             raise RuntimeError("backbone was built without its ImageNet head")
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(features, 1), 1))
 
-    def load_torchvision_state(self, state: dict[str, torch.Tensor]) -> None:
-        """Load a torchvision checkpoint of the full model (keys like 'features.0.0.weight' / 'layer1...')."""
+    def torchvision_keys(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A torchvision checkpoint of the full model (keys like 'features.0.0.weight' / 'layer1...') renamed
+        to this module's keys; keys this module has no place for (a dropped head, 'fc.' without one) are left out.
+        """
         mapped: dict[str, torch.Tensor] = {}
+        order = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
         for key, value in state.items():
             if self.name == "mobilenet_v2":
                 if key.startswith("features."):
@@ -75,10 +78,13 @@ class Backbone(nn.Module):
                         mapped["head." + key[3:]] = value
                     continue
                 top = key.split(".")[0]
-                order = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
                 if top in order:
                     mapped[f"body.{order.index(top)}{key[len(top) :]}"] = value
-        missing, unexpected = self.load_state_dict(mapped, strict=False)
+        return mapped
+
+    def load_torchvision_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Load a torchvision checkpoint of the full model (see torchvision_keys)."""
+        missing, unexpected = self.load_state_dict(self.torchvision_keys(state), strict=False)
         if missing or unexpected:
             raise ValueError(
                 f"checkpoint does not fit {self.name}: {len(missing)} missing keys (e.g. {missing[:2]}), "

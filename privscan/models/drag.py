@@ -6,13 +6,20 @@ P = feature_size(input)^2):
     Fb   = Backbone(image)                                  C x h x w
     cr'  = CGL(GAP(Fb)) = sigmoid(FC(sigmoid(FC(.))))        N x C      channel weights of N regions
     Fw_i = (1/C) * sum_c cr'_ic * Fb_c                      N x h x w  region maps (graph nodes, P features)
-    A    = dropout(softmax(q k^T / sqrt(64))) v             N x N      q, k: P -> 64, v: P -> N
-    Fp   = GCN2(dropout(relu(GCN1(Fw, A))), A)              N x P      two DenseGCNConv(P, P)
+    S    = dropout(softmax(q k^T / sqrt(64))) v             N x N      q, k: P -> 64, v: P -> N   (eq. 5)
+    A    = Linear_NxN(S^T)                                  N x N      the authors' code; "paper": A = S
+    Fp   = dropout(relu(GCN2(dropout(relu(GCN1(Fw, A))), A)))   N x P  two DenseGCNConv(P, P) (eq. 6-7)
     out  = Linear(GAP([mean_c Fb ; Fp]))                     2          (N + 1 pooled maps -> logits)
 
-Only module dropout is used, so eval mode is deterministic. The authors' public code calls an inline
-dropout that stays on at test time; that is a bug (the paper describes a deterministic classifier) and is
-not copied. The paper and the public code agree on the rest as written in ../shared/DESIGN.md.
+The default `adjacency="authors"` is what the authors' public code (guang-yanng/DRAG at 63bcd3e,
+`self_attention.py`) computes: after eq. 5 it transposes the N x N result and applies one more Linear(N, N)
+with bias (`mha.output_linear`). Their checkpoints need it (privscan.drag_import maps them onto this
+module), so it is the default; `adjacency="paper"` is eq. 5 alone. Both have ReLU after each GCN layer
+(paper eq. 6, their `dgcn.py`) and dropout 0.5 after each (their training-time dropout).
+
+Only module dropout is used, so eval mode is deterministic. The authors' code builds its GCN dropouts
+inside forward, so they stay on at test time; that is a bug (the paper describes a deterministic classifier)
+and is not copied: privscan's eval forward equals theirs with those two dropouts switched off.
 Models are pure nn.Modules: weights come in through load_state_dict, never from files here.
 """
 
@@ -33,6 +40,7 @@ CLASSES: tuple[str, str] = ("public", "private")  # logit order; p_private = sof
 PRIVATE_INDEX = 1
 MIN_REGIONS, MAX_REGIONS = 4, 12
 ATTENTION_DIM = 64
+ADJACENCY_FORMS = ("authors", "paper")  # "authors": eq. 5, transposed, then Linear(N, N); "paper": eq. 5 alone
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,11 @@ class DragConfig:
     attention_dim: int = ATTENTION_DIM
     attention_dropout: float = 0.1
     gcn_dropout: float = 0.5
+    adjacency: str = "authors"  # one of ADJACENCY_FORMS
 
     def __post_init__(self) -> None:
+        if self.adjacency not in ADJACENCY_FORMS:
+            raise ValueError(f"adjacency must be one of {', '.join(ADJACENCY_FORMS)}, got {self.adjacency!r}")
         if self.backbone not in BACKBONE_CHANNELS:
             raise ValueError(f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONE_CHANNELS)}")
         if not MIN_REGIONS <= self.regions <= MAX_REGIONS:
@@ -114,20 +125,34 @@ def region_maps(features: torch.Tensor, channel_weights: torch.Tensor) -> torch.
 
 
 class RegionAdjacency(nn.Module):
-    """Self-attention over region nodes: A = dropout(softmax(q k^T / sqrt(d))) v, an N x N matrix per image."""
+    """Self-attention over region nodes: an N x N adjacency per image.
 
-    def __init__(self, positions: int, regions: int, dim: int = ATTENTION_DIM, dropout: float = 0.1) -> None:
+    S = dropout(softmax(q k^T / sqrt(d))) v (paper eq. 5); with `form="authors"` the result is
+    output(S^T), one more Linear(N, N) along the last axis of the transposed S, as the authors' code does
+    (their single-head attention: the head-concatenation reshape reduces to that transpose).
+    """
+
+    def __init__(
+        self, positions: int, regions: int, dim: int = ATTENTION_DIM, dropout: float = 0.1, form: str = "authors"
+    ) -> None:
         super().__init__()
+        if form not in ADJACENCY_FORMS:
+            raise ValueError(f"adjacency must be one of {', '.join(ADJACENCY_FORMS)}, got {form!r}")
+        self.form = form
         self.query = nn.Linear(positions, dim)
         self.key = nn.Linear(positions, dim)
         self.value = nn.Linear(positions, regions)
+        self.output = nn.Linear(regions, regions) if form == "authors" else None
         self.dropout = nn.Dropout(dropout)
         self.scale = 1.0 / math.sqrt(dim)
 
     def forward(self, nodes: torch.Tensor) -> torch.Tensor:
         """(B, N, P) -> (B, N, N)."""
         scores = torch.bmm(self.query(nodes), self.key(nodes).transpose(1, 2)) * self.scale
-        return torch.bmm(self.dropout(scores.softmax(dim=-1)), self.value(nodes))
+        attended = torch.bmm(self.dropout(scores.softmax(dim=-1)), self.value(nodes))
+        if self.output is None:
+            return attended
+        return self.output(attended.transpose(1, 2))
 
 
 class Drag(nn.Module):
@@ -143,7 +168,7 @@ class Drag(nn.Module):
         p, n = config.positions, config.regions
         self.backbone = backbone
         self.cgl = ChannelGrouping(config.channels, n)
-        self.adjacency = RegionAdjacency(p, n, config.attention_dim, config.attention_dropout)
+        self.adjacency = RegionAdjacency(p, n, config.attention_dim, config.attention_dropout, config.adjacency)
         self.gcn1 = DenseGCNConv(p, p)
         self.gcn2 = DenseGCNConv(p, p)
         self.gcn_dropout = nn.Dropout(config.gcn_dropout)
@@ -162,12 +187,15 @@ class Drag(nn.Module):
         return [p for module in self.parts()[name] for p in module.parameters()]
 
     def graph_head(self, features: torch.Tensor, maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Region maps -> (logits, adjacency): attention adjacency, two GCN layers, concat with Fc, pool, FC."""
+        """Region maps -> (logits, adjacency): attention adjacency, two GCN layers, concat with Fc, pool, FC.
+
+        Each GCN layer is followed by ReLU (eq. 6) and dropout (the authors' code; off in eval mode).
+        """
         b, n, h, w = maps.shape
         nodes = maps.reshape(b, n, h * w)
         adj = self.adjacency(nodes)
-        x = F.relu(self.gcn1(nodes, adj))
-        x = self.gcn2(self.gcn_dropout(x), adj)
+        x = self.gcn_dropout(F.relu(self.gcn1(nodes, adj)))
+        x = self.gcn_dropout(F.relu(self.gcn2(x, adj)))
         global_map = features.mean(dim=1, keepdim=True)  # Fc: (B, 1, h, w)
         stacked = torch.cat([global_map, x.view(b, n, h, w)], dim=1)
         return self.classifier(stacked.mean(dim=(2, 3))), adj
@@ -210,6 +238,11 @@ def drag_from_payload(payload: dict[str, Any]) -> Drag:
     classes = tuple(payload.get("classes", CLASSES))
     if classes != CLASSES:
         raise ValueError(f"checkpoint class order {classes} differs from {CLASSES}")
+    if "adjacency" not in payload["config"]:
+        raise ValueError(
+            "made by an earlier privscan whose DRAG forward differed from the paper and the authors' code "
+            "(no ReLU after the second GCN layer); retrain it"
+        )
     model = Drag(DragConfig.from_dict(payload["config"]))
     model.load_state_dict(payload["state_dict"])
     return model.eval()

@@ -6,6 +6,13 @@
 - L_cr: multi-label soft margin loss on the maps of an image's K crops pooled together, against its labels.
 - L_priv: mean squared error between the privacy head and the image's privacy score.
 - L_att: per-attribute binary cross-entropy on Model-Image's pooled maps.
+
+Three of these differ from the paper's equations, on purpose and named in README's "Reproducing PrivObfNet":
+eq. 2 softmaxes G_i only and compares it with the raw S_i (here both are softmaxed, so two distributions
+are compared; not measured against eq. 2); eq. 3 sums the soft margin over every crop i separately (here
+the K crops' logits are averaged first: one crop alone may miss a labelled object; reasoned, not measured);
+eq. 5 calls q a softmax output (here a per-attribute sigmoid: the 68 attributes are independent present /
+absent labels, and a softmax across them would make them compete for one unit of probability).
 """
 
 from __future__ import annotations

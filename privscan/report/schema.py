@@ -22,17 +22,22 @@ SCHEMA_MAJOR = int(SCHEMA_VERSION.split(".")[0])
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
 
 
-def check_schema_version(version: str) -> str:
-    """Accept "MAJOR.MINOR" with our MAJOR; refuse anything else with a message a user can act on."""
+def check_version(version: str, *, major: int, what: str = "report") -> str:
+    """Accept "MAJOR.MINOR" with this MAJOR; refuse anything else with a message a user can act on."""
     m = _VERSION_RE.match(version)
     if m is None:
         raise ValueError(f"schema_version must look like '1.0', got {version!r}")
-    if int(m.group(1)) != SCHEMA_MAJOR:
+    if int(m.group(1)) != major:
         raise ValueError(
-            f"report schema {version} is not readable by this privscan (it reads {SCHEMA_MAJOR}.x); "
+            f"{what} schema {version} is not readable by this privscan (it reads {major}.x); "
             "use the privscan version that wrote it"
         )
     return version
+
+
+def check_schema_version(version: str) -> str:
+    """The report schema's version check (see `check_version`)."""
+    return check_version(version, major=SCHEMA_MAJOR)
 
 
 class _Model(BaseModel):

@@ -50,31 +50,52 @@ def present_attributes(record: ImageRecord, threshold: float = PRESENT_THRESHOLD
     return sorted(found, key=lambda a: (-a.score, _ORDER.get(a.id, 999)))
 
 
+def risk_key(record: ImageRecord) -> tuple[int, float, str]:
+    """Sort key of the report order: highest risk first; no risk figure next; failed images last; ties by path."""
+    risk = risk_of(record)
+    tier = 2 if record.failed else (1 if risk is None else 0)
+    return (tier, -(risk or 0.0), record.path)
+
+
 def sort_by_risk(records: Iterable[ImageRecord]) -> list[ImageRecord]:
-    """Highest risk first; records without a risk figure next; failed images last; ties by path."""
+    """Records in report order (see `risk_key`)."""
+    return sorted(records, key=risk_key)
 
-    def key(r: ImageRecord) -> tuple[int, float, str]:
-        risk = risk_of(r)
-        tier = 2 if r.failed else (1 if risk is None else 0)
-        return (tier, -(risk or 0.0), r.path)
 
-    return sorted(records, key=key)
+class SummaryBuilder:
+    """The run's counts, one record at a time: a library of any size is summarised in constant memory."""
+
+    def __init__(self) -> None:
+        self.images = self.failed = self.with_errors = 0
+        self.labels: Counter[str] = Counter()
+        self.levels: Counter[str] = Counter()
+        self.attributes: Counter[str] = Counter()
+
+    def add(self, record: ImageRecord) -> None:
+        self.images += 1
+        self.failed += record.failed
+        self.with_errors += bool(record.errors)
+        if not record.failed:
+            self.labels[record.verdict.label if record.verdict is not None else "unknown"] += 1
+        self.levels[risk_level(record)] += 1
+        self.attributes.update({a.id for a in present_attributes(record)})
+
+    def summary(self) -> Summary:
+        attrs = self.attributes
+        return Summary(
+            images=self.images,
+            private=self.labels["private"],
+            public=self.labels["public"],
+            unknown=self.labels["unknown"],
+            failed=self.failed,
+            with_errors=self.with_errors,
+            risk_levels={level: self.levels[level] for level in RISK_LEVELS if self.levels[level]},
+            attributes={k: attrs[k] for k in sorted(attrs, key=lambda k: (-attrs[k], _ORDER.get(k, 999)))},
+        )
 
 
 def summarize(records: Iterable[ImageRecord]) -> Summary:
-    records = list(records)
-    labels = Counter(r.verdict.label if r.verdict is not None else "unknown" for r in records if not r.failed)
-    levels = Counter(risk_level(r) for r in records)
-    attrs: Counter[str] = Counter()
-    for r in records:
-        attrs.update({a.id for a in present_attributes(r)})
-    return Summary(
-        images=len(records),
-        private=labels["private"],
-        public=labels["public"],
-        unknown=labels["unknown"],
-        failed=sum(r.failed for r in records),
-        with_errors=sum(bool(r.errors) for r in records),
-        risk_levels={level: levels[level] for level in RISK_LEVELS if levels[level]},
-        attributes={k: attrs[k] for k in sorted(attrs, key=lambda k: (-attrs[k], _ORDER.get(k, 999)))},
-    )
+    builder = SummaryBuilder()
+    for record in records:
+        builder.add(record)
+    return builder.summary()

@@ -1,7 +1,9 @@
 """What `privscan audit` prints at the end: a rich table of the riskiest images and a one-line summary.
 
 File names and other file-derived strings go into rich `Text` objects, never into markup strings, so a file
-called "[red]x[/red].jpg" prints as itself. Detected values are not printed at all (terminal scrollback
+called "[red]x[/red].jpg" prints as itself, and through privscan.io.names.printable, so control and bidi
+characters in a name (clear screen, cursor moves, right-to-left override) show as escapes instead of
+rewriting the table. Detected values are not printed at all (terminal scrollback
 is a leak of its own); the reports hold them, masked.
 """
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from privscan.io.names import printable
 from privscan.report.schema import ImageRecord, Report, Summary
 from privscan.report.summary import present_attributes, risk_level, risk_of, sort_by_risk, summarize
 
@@ -40,7 +43,7 @@ def _verdict_cell(record: ImageRecord) -> Text:
 
 def _found_cell(record: ImageRecord) -> Text:
     if record.failed:
-        return Text("; ".join(f"{e.kind}: {e.message}" for e in record.errors), style="red")
+        return Text(printable("; ".join(f"{e.kind}: {e.message}" for e in record.errors)), style="red")
     found = present_attributes(record)
     text = Text()
     for i, a in enumerate(found[:MAX_ATTRIBUTES_SHOWN]):
@@ -59,7 +62,7 @@ def _found_cell(record: ImageRecord) -> Text:
 
 def _metadata_cell(record: ImageRecord) -> Text:
     kinds = list(dict.fromkeys(m.kind.replace("_", " ") for m in record.metadata))
-    return Text(", ".join(kinds)) if kinds else Text("—", style="dim")
+    return Text(printable(", ".join(kinds))) if kinds else Text("—", style="dim")
 
 
 #: below this console width the metadata column folds into the "found" column
@@ -82,7 +85,7 @@ def summary_table(report: Report, *, limit: int = 20, width: int | None = None) 
         table.add_column("metadata", overflow="fold")
     for record in records[:limit]:
         found = _found_cell(record)
-        cells = [_risk_cell(record), _verdict_cell(record), Text(record.path), found]
+        cells = [_risk_cell(record), _verdict_cell(record), Text(printable(record.path)), found]
         if compact:
             if record.metadata:
                 found.append("; metadata: ", style="dim")
@@ -90,8 +93,9 @@ def summary_table(report: Report, *, limit: int = 20, width: int | None = None) 
         else:
             cells.append(_metadata_cell(record))
         table.add_row(*cells)
-    if len(records) > limit:
-        table.caption = f"{len(records) - limit} more in the report files"
+    total = report.summary.images if report.summary is not None else len(records)  # images may be the top few
+    if total > limit:
+        table.caption = f"{total - min(limit, len(records))} more in the report files"
     return table
 
 

@@ -17,10 +17,6 @@ best.pt (the self-describing model checkpoint). `resume=True` continues from las
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -38,15 +34,14 @@ from torch.utils.data import DataLoader
 from privscan import __version__, weights
 from privscan.device import describe, resolve_device
 from privscan.errors import UsageError
-from privscan.io.atomic import atomic_write_text
-from privscan.io.checkpoint import load_checkpoint, save_checkpoint
+from privscan.io.checkpoint import load_checkpoint
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, region_maps
 from privscan.models.drag_losses import dis_div_loss, grouping_bce, peak_normalised
 from privscan.pretrained import imagenet_backbone, resolve_backbone_file
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks
 from privscan.train.classification_metrics import ClassificationMetrics, classification_metrics
 from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
-from privscan.train.privacy_data import (
+from privscan.train.drag_data import (
     LABEL_NAMES,
     PRIVATE,
     PUBLIC,
@@ -58,6 +53,7 @@ from privscan.train.privacy_data import (
     collate,
     load_privacy_data,
 )
+from privscan.train.run_folder import RunFolder, TrainResult, register
 
 TRAIN_FORMAT = "privscan-drag-train"
 STAGES = ("finetune", "kmeans", "cgl", "joint", "done")
@@ -96,6 +92,7 @@ class DragTrainConfig:
     weight_decay: float = 1e-7
     div_weight: float = 1.0
     grouping_norm: str = "peak"  # "peak": Dis/Div on peak-normalised maps; "none": literal eq. 3 on raw Fw
+    adjacency: str = "authors"  # DragConfig.adjacency: "authors" (their code) or "paper" (eq. 5 alone)
     kmeans_images: int | None = None  # None: every training image
     hflip: bool = True
 
@@ -115,7 +112,9 @@ class DragTrainConfig:
 
     def model_config(self) -> DragConfig:
         try:
-            return DragConfig(backbone=self.backbone, regions=self.regions, input_size=self.image_size)
+            return DragConfig(
+                backbone=self.backbone, regions=self.regions, input_size=self.image_size, adjacency=self.adjacency
+            )
         except ValueError as e:
             raise UsageError(str(e)) from e
 
@@ -133,17 +132,6 @@ class TrainState:
     best: dict[str, Any] | None = None
     groups: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # path -> reason (unreadable images)
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    best_checkpoint: Path
-    best_epoch: int
-    val: ClassificationMetrics
-    test: ClassificationMetrics | None
-    registered: Path | None
-    skipped: dict[str, str]
 
 
 class FinetuneHead(nn.Module):
@@ -186,26 +174,17 @@ class DragTrainer:
         resume: bool = False,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        self.out = Path(cfg.out).expanduser()
         self.console = console or Console(stderr=True)
         self.log = log or self.console.print
-        self.last_path = self.out / "last.pt"
+        self.folder = RunFolder(cfg.out, train_format=TRAIN_FORMAT, history_name="history.jsonl", resume=resume,
+                                log=self.log)
+        self.out = self.folder.path
         self.state = TrainState()
-        self._resume_payload: dict[str, Any] | None = None
-        if resume:
-            if not self.last_path.is_file():
-                raise UsageError(f"nothing to resume: {self.last_path} does not exist")
-            payload = load_checkpoint(self.last_path, expected_format=TRAIN_FORMAT)
-            saved = DragTrainConfig.from_dict(payload["train_config"])
-            for name in RESUMABLE_OVERRIDES:
-                setattr(saved, name, getattr(cfg, name))
-            cfg = saved
-            self.state = TrainState(**payload["state"])
-            self._resume_payload = payload
-        elif self.last_path.exists():
-            raise UsageError(
-                f"{self.out} already holds a training run", hint="pass --resume to continue it, or choose another --out"
-            )
+        self._resume_payload = self.folder.resumed
+        if self._resume_payload is not None:
+            stored = self._resume_payload["train_config"]
+            cfg = DragTrainConfig.from_dict(self.folder.resume_options(stored, asdict(cfg), RESUMABLE_OVERRIDES))
+            self.state = TrainState(**self._resume_payload["state"])
         self.cfg = cfg
         self.model_cfg = cfg.model_config()
         self.device = resolve_device(cfg.device)
@@ -283,7 +262,6 @@ class DragTrainer:
         optimizers: dict[str, torch.optim.Optimizer] | None = None,
     ) -> None:
         payload = {
-            "format": TRAIN_FORMAT,
             "train_config": asdict(self.cfg),
             "config": self.model_cfg.to_dict(),
             "state": asdict(self.state),
@@ -292,7 +270,7 @@ class DragTrainer:
             "optimizers": {k: v.state_dict() for k, v in (optimizers or {}).items()},
             "backbone_init": init,
         }
-        save_checkpoint(self.last_path, payload)
+        self.folder.save_last(payload)
 
     def _restore_optimizers(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
         saved = (self._resume_payload or {}).get("optimizers") or {}
@@ -318,8 +296,7 @@ class DragTrainer:
 
     def _history(self, row: dict[str, Any]) -> None:
         self.state.history.append(row)
-        with (self.out / "history.jsonl").open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
+        self.folder.write_history(self.state.history)
 
     # ----------------------------------------------------------------------------------------- stages
 
@@ -519,7 +496,7 @@ class DragTrainer:
                 }
                 payload = self._model_payload(model, data, init, epoch + 1)
                 payload["metrics"] = {"val": val.to_dict()}
-                save_checkpoint(self.out / "best.pt", payload)
+                self.folder.save_best(payload)
             self.state.stage_epoch += 1
             self._save_last(model, head, init, {"joint": opt, "grouping": opt_group})
         self.state.stage = "done"  # stage_epoch keeps the number of joint epochs, so --epochs can extend the run
@@ -556,7 +533,7 @@ class DragTrainer:
         model, init = self._build_model()  # first, so missing backbone weights fail before any file is written
         head = FinetuneHead(self.model_cfg.channels).to(self.device)
         data = self._load_data()
-        atomic_write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
+        self.folder.create(asdict(cfg))
         self._write_data_report(data)
         if self._resume_payload is not None:
             head.load_state_dict(self._resume_payload["finetune_head"])
@@ -583,22 +560,21 @@ class DragTrainer:
             "unreadable": [asdict(Problem(k, v)) for k, v in self.state.skipped.items()],
             "splits": {k: [[str(s.path), LABEL_NAMES[s.label]] for s in v] for k, v in data.splits.items()},
         }
-        atomic_write_text(self.out / "data.json", json.dumps(report, indent=1) + "\n")
+        self.folder.write_json("data.json", report, indent=1)
 
     def _finish(self, data: PrivacyData) -> TrainResult:
-        best_path = self.out / "best.pt"
+        best_path = self.folder.best_path
         payload = load_checkpoint(best_path, expected_format=CHECKPOINT_FORMAT)
         model = Drag(self.model_cfg)
         model.load_state_dict(payload["state_dict"])
         model.to(self.device).eval()
-        val = ClassificationMetrics.from_dict(payload["metrics"]["val"])
-        test = None
         if data.splits.get("test"):
             test, _ = self.evaluate(model, data.splits["test"])
             payload["metrics"]["test"] = test.to_dict()
         payload["training_data"] = {**data.describe(), "unreadable": len(self.state.skipped)}
-        save_checkpoint(best_path, payload)
-        return TrainResult(self.out, best_path, int(payload["epoch"]), val, test, None, dict(self.state.skipped))
+        self.folder.save_best(payload)
+        return TrainResult(self.out, best_path, int(payload["epoch"]), dict(payload["metrics"]),
+                           list(self.state.history), skipped=dict(self.state.skipped))
 
 
 @dataclass
@@ -715,18 +691,9 @@ def register_checkpoint(
     checkpoint: Path, *, name: str = "drag", weights_dir: Path | None = None, run_dir: Path | None = None
 ) -> Path:
     """Copy a best.pt into the weights folder and add it (with sha256, metrics, config) to its manifest."""
-    directory = Path(weights_dir).expanduser() if weights_dir else weights.weights_dir()
+    import json
+
     payload = load_checkpoint(checkpoint, expected_format=CHECKPOINT_FORMAT)
-    target = directory / "drag" / f"{name}.pt"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(checkpoint, tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     data = payload.get("training_data", {})
     metrics = payload.get("metrics", {})
     summary = {
@@ -742,7 +709,7 @@ def register_checkpoint(
         name=name,
         kind="drag",
         file=f"drag/{name}.pt",
-        sha256=weights.sha256_file(target),
+        sha256=None,  # the copy's, set by `register`
         source=f"trained with `privscan train drag` (run folder {run_dir or checkpoint.parent})",
         licence="weights inherit the terms of their training images (PicAlert / IPD: research use)",
         trained_on=f"{data.get('format', '?')} data at {data.get('root', '?')}: {json.dumps(data.get('counts', {}))}",
@@ -750,70 +717,4 @@ def register_checkpoint(
         notes=f"best epoch {payload.get('epoch')} on validation; classes {payload.get('classes')}",
         config={**payload["config"], "classes": payload.get("classes", list(CLASSES))},
     )
-    return weights.register(entry, directory)
-
-
-@dataclass
-class EvaluationResult:
-    checkpoint: Path
-    split: str
-    metrics: ClassificationMetrics
-    data: dict[str, Any]
-    skipped: dict[str, str]
-    config: dict[str, Any]
-    epoch: int | None
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "checkpoint": str(self.checkpoint),
-            "sha256": weights.sha256_file(self.checkpoint),
-            "split": self.split,
-            "metrics": self.metrics.to_dict(),
-            "data": self.data,
-            "unreadable": self.skipped,
-            "model": self.config,
-            "epoch": self.epoch,
-            "seconds": self.seconds,
-        }
-
-
-def evaluate_checkpoint(
-    checkpoint: Path,
-    data_dir: Path,
-    *,
-    fmt: str = "auto",
-    split: str = "test",
-    fold: str = "0",
-    private_label: int | None = None,
-    batch_size: int = 16,
-    workers: int = 2,
-    device: str = "auto",
-    seed: int = 0,
-    log: Callable[[str], None] | None = None,
-) -> EvaluationResult:
-    """The paper's metrics (accuracy, per-class P/R/F1, confusion) of a DRAG checkpoint on one split."""
-    from privscan.models.drag import drag_from_payload
-
-    started = time.perf_counter()
-    payload = load_checkpoint(checkpoint, expected_format=CHECKPOINT_FORMAT)
-    model = drag_from_payload(payload)
-    dev = resolve_device(device)
-    model.to(dev)
-    data = load_privacy_data(data_dir, fmt, fold=fold, private_label=private_label, seed=seed)
-    samples = data.split(split)
-    skipped: dict[str, str] = {}
-    size = int(model.config.input_size)
-    loader = make_loader(samples, size, batch_size, workers, pin_memory=dev.type == "cuda")
-    probs, labels, _ = predict_batches(model, readable_batches(loader, samples, skipped, log), dev)
-    metrics = classification_metrics(labels, (probs >= 0.5).astype(np.int64), CLASSES)
-    return EvaluationResult(
-        checkpoint=Path(checkpoint),
-        split=split,
-        metrics=metrics,
-        data={**data.describe(), "missing": [asdict(p) for p in data.problems], "notes": data.notes},
-        skipped=skipped,
-        config=payload["config"],
-        epoch=payload.get("epoch"),
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    return register(checkpoint, entry, weights_dir)

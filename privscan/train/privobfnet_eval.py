@@ -27,8 +27,8 @@ from privscan.masks.cam_masks import DEFAULT_THRESHOLD, attribute_masks
 from privscan.models.preprocess import model_input
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet, model_from_payload
 from privscan.train.mask_cache import MaskCache, MaskSource
+from privscan.train.privobfnet_data import VisprImages, choose_profile, guides_from_masks, load_split
 from privscan.train.privobfnet_trainer import mask_cache_for, prepare_masks, run_inference, split_arrays
-from privscan.train.vispr_data import VisprImages, choose_profile, guides_from_masks, load_split
 from privscan.train.vispr_metrics import (
     REDACTION_ATTRIBUTES,
     MaskIoU,

@@ -6,26 +6,27 @@ epoch 6. Before training, a resumable stage caches person/text masks for every i
 
 Evaluation (the paper's metrics, mask mIoU) lives in privobfnet_eval.
 
-Run folder: `last.pt` (both models + optimizer, rewritten every epoch, what --resume reads), `best.pt`
-(Model-Image only, self-describing: architecture, profile, metrics), `metrics.jsonl` (one line per
-epoch), `config.json`. The random stream of epoch e (order, flips, crops) is seeded by (seed, e), so a
-resumed run continues exactly as an uninterrupted one would. Model selection uses the validation split
-(macro mAP by default); without a validation list the last epoch is kept and the report says so.
+Run folder (privscan.train.run_folder): `last.pt` (both models + optimizer, rewritten every epoch, what
+--resume reads), `best.pt` (Model-Image only, self-describing: architecture, profile, metrics),
+`metrics.jsonl` (one line per epoch), `config.json`. The random stream of epoch e (order, flips, crops)
+is seeded by (seed, e), so a resumed run continues exactly as an uninterrupted one would. Model selection
+uses the validation split (macro mAP by default); without a validation list the last epoch is kept and the
+report says so.
 
-Guide dropout (our addition, default 0.5): the audit engine runs PrivObfNet before the detectors, so at
-inference the maps usually come without person/text guides. Training half of the images without guides
-keeps the unguided probabilities calibrated while the other half still teaches Human/Text maps to sit on
-people and text; `--guide-dropout 0` is the paper's setting.
+Guide dropout (our addition, default 0.5): the audit runs the detectors first and passes their person and
+text masks to PrivObfNet, as in training, but a guide is empty wherever those detectors are switched off
+(`audit --detectors`) or find nothing, and the maps then go unweighted. Training half of the images without
+guides keeps those unguided probabilities calibrated while the other half still teaches Human/Text maps to
+sit on people and text; `--guide-dropout 0` is the paper's setting (not measured against 0.5).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,7 @@ from torch.utils.data import DataLoader
 from privscan import weights as weights_mod
 from privscan.device import describe, resolve_device
 from privscan.errors import UsageError
-from privscan.io.atomic import atomic_write_text
-from privscan.io.checkpoint import load_checkpoint, save_checkpoint
+from privscan.io.checkpoint import load_checkpoint
 from privscan.masks.cam_masks import DEFAULT_THRESHOLD
 from privscan.masks.mask_types import mask_type_vector
 from privscan.models.backbone import BACKBONE_CHANNELS, BACKBONE_STRIDE
@@ -52,7 +52,7 @@ from privscan.models.privobfnet import (
 from privscan.models.privobfnet_losses import LossWeights, total_loss
 from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
 from privscan.train.mask_cache import MaskCache, MaskSource, default_mask_sources
-from privscan.train.vispr_data import (
+from privscan.train.privobfnet_data import (
     VisprImages,
     VisprRecord,
     choose_profile,
@@ -61,6 +61,7 @@ from privscan.train.vispr_data import (
     privacy_targets,
     split_list_path,
 )
+from privscan.train.run_folder import RunFolder, TrainResult, register
 from privscan.train.vispr_metrics import (
     attribute_report,
     privacy_score_metrics,
@@ -107,16 +108,19 @@ class TrainConfig:
     mask_threshold: float = DEFAULT_THRESHOLD
     loss_weights: tuple[float, float, float, float] = (10.0, 1.0, 1.0, 1.0)
 
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    best_path: Path
-    best_epoch: int
-    best_metrics: dict[str, Any]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    selected_on_validation: bool = True
-    manifest: Path | None = None
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> TrainConfig:
+        """A config from its JSON form (config_dict): paths and tuples restored, unknown keys ignored."""
+        paths = ("data", "out", "profile", "backbone_weights", "mask_cache")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        for key in paths:
+            if values.get(key) is not None:
+                values[key] = Path(values[key])
+        for key in ("decay_epochs", "loss_weights"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
 
 
 def _jsonable(value: Any) -> Any:
@@ -279,88 +283,87 @@ def inference_config(cfg: TrainConfig, profile: np.ndarray, profile_source: str,
     }
 
 
-def train(
-    cfg: TrainConfig,
-    console: Console | None = None,
-    *,
-    mask_sources: Mapping[str, MaskSource] | None = None,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None,
-) -> TrainResult:
-    """Run (or resume) a training; returns where the best checkpoint is and its metrics."""
-    console = console or Console(stderr=True)
-    validate(cfg)
-    run_dir = Path(cfg.out).expanduser()
-    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
-    state: dict[str, Any] | None = None
-    if last_path.exists():
-        if not cfg.resume:
-            hint = "pass --resume to continue it, or choose another --out"
-            raise UsageError(f"{run_dir} already holds a run", hint=hint)
-        state = load_checkpoint(last_path, expected_format=TRAIN_CHECKPOINT_FORMAT)
-        stored = state["config"]["train"]
-        for key in ("backbone", "image_size", "crop_size", "crops", "hidden", "masks", "seed", "profile", "user"):
-            mine = config_dict(cfg)[key]
-            if stored.get(key) != mine:
-                console.print(f"[yellow]--resume: keeping the run's {key}={stored.get(key)!r} (not {mine!r})[/]")
-        epochs = cfg.epochs
-        cfg = TrainConfig(**{**stored, "epochs": epochs, "resume": True, "device": cfg.device, "workers": cfg.workers})
-        cfg.data, cfg.out = Path(stored["data"]), run_dir
-        cfg.profile = Path(stored["profile"]) if stored.get("profile") else None
-        cfg.backbone_weights = Path(stored["backbone_weights"]) if stored.get("backbone_weights") else None
-        cfg.mask_cache = Path(stored["mask_cache"]) if stored.get("mask_cache") else None
-        cfg.decay_epochs = tuple(stored["decay_epochs"])
-        cfg.loss_weights = tuple(stored["loss_weights"])
-    elif cfg.resume:
-        console.print(f"[yellow]--resume: nothing to resume in {run_dir}; starting a new run[/]")
+#: options a resumed run may change; every other option stays as the run started (a difference is reported)
+RESUMABLE_OVERRIDES = ("epochs", "device", "workers", "resume", "out")
 
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed)
-    profile, profile_source = choose_profile(path=cfg.profile, user=cfg.user)
-    train_records = load_split(cfg.data, cfg.train_split, limit=cfg.limit)
-    train_labels, train_targets = split_arrays(train_records, profile, console)
-    val_records: list[VisprRecord] = []
-    if cfg.val_split:
-        try:
-            split_list_path(Path(cfg.data), cfg.val_split)
-            val_records = load_split(cfg.data, cfg.val_split, limit=cfg.limit)
-        except UsageError:
-            val_records = []
-    selected_on_validation = bool(val_records)
-    if not val_records:
-        console.print("[yellow]no validation split: the last epoch becomes best.pt (no model selection)[/]")
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.json", json.dumps(config_dict(cfg), indent=2) + "\n")
-    cache = mask_cache_for(cfg.masks, Path(cfg.mask_cache or run_dir / "mask_cache"), mask_sources)
-    prepare_masks(cache, train_records + val_records, console, "train+val")
-    mask_reader = cache.reader() if cache is not None else None
-    del cache  # the detectors are not needed any more: free their memory before training
+@dataclass
+class _Splits:
+    """The loaded training data: records, label matrices and privacy-score targets."""
 
-    train_set = VisprImages(train_records, train_labels, train_targets, cfg.image_size, mask_reader)
-    val_split = split_arrays(val_records, profile, console) if val_records else None  # (labels, targets)
-    val_set = VisprImages(val_records, *val_split, cfg.image_size, mask_reader) if val_split is not None else None
+    profile: np.ndarray
+    profile_source: str
+    train_records: list[VisprRecord]
+    train_arrays: tuple[np.ndarray, np.ndarray]  # (labels, targets)
+    val_records: list[VisprRecord]
+    val_arrays: tuple[np.ndarray, np.ndarray] | None
 
-    pair = build_pair(cfg).to(device)
-    optimizer = make_optimizer(pair, cfg)
-    scaler = grad_scaler(device, cfg.amp)
-    weights = LossWeights(*cfg.loss_weights)
-    start_epoch, best_value, best_epoch, history = 1, None, 0, []
-    best_metrics: dict[str, Any] = {}
-    if state is not None:
-        pair.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch = int(state["epoch"]) + 1
-        best_value, best_epoch = state.get("best_value"), int(state.get("best_epoch", 0))
-        history = json.loads(state.get("history_json", "[]"))
-        best_metrics = json.loads(state.get("best_metrics_json", "{}"))
-        console.print(f"resuming {run_dir} after epoch {start_epoch - 1}")
-    info = inference_config(cfg, profile, profile_source, len(train_records))
-    console.print(
-        f"PrivObfNet: {len(train_records)} train / {len(val_records)} val images, {cfg.backbone}, "
-        f"{cfg.image_size}px + {cfg.crops}x{cfg.crop_size}px crops, {describe(device)}, profile {profile_source}"
-    )
 
-    for epoch in range(start_epoch, cfg.epochs + 1):
+class PrivObfNetTrainer:
+    """Runs (or resumes) a PrivObfNet training in a run folder (privscan.train.run_folder)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        *,
+        console: Console | None = None,
+        resume: bool | None = None,
+        mask_sources: Mapping[str, MaskSource] | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.console = console or Console(stderr=True)
+        validate(cfg)
+        self.folder = RunFolder(
+            cfg.out, train_format=TRAIN_CHECKPOINT_FORMAT, history_name="metrics.jsonl",
+            resume=cfg.resume if resume is None else resume, missing_resume="new", holds="a run",
+            log=self.console.print,
+        )  # fmt: skip
+        self.state = self.folder.resumed
+        if self.state is not None:
+            stored = self.state["config"]["train"]
+            cfg = TrainConfig.from_dict(self.folder.resume_options(stored, config_dict(cfg), RESUMABLE_OVERRIDES))
+            cfg.out, cfg.resume = self.folder.path, True
+        self.cfg = cfg
+        self.mask_sources = mask_sources
+        self.on_epoch = on_epoch
+
+    # ------------------------------------------------------------------------------------------ set-up
+
+    def _load_data(self) -> _Splits:
+        cfg, console = self.cfg, self.console
+        profile, profile_source = choose_profile(path=cfg.profile, user=cfg.user)
+        train_records = load_split(cfg.data, cfg.train_split, limit=cfg.limit)
+        train_arrays = split_arrays(train_records, profile, console)
+        val_records: list[VisprRecord] = []
+        if cfg.val_split:
+            try:
+                split_list_path(Path(cfg.data), cfg.val_split)
+                val_records = load_split(cfg.data, cfg.val_split, limit=cfg.limit)
+            except UsageError:
+                val_records = []
+        if not val_records:
+            console.print("[yellow]no validation split: the last epoch becomes best.pt (no model selection)[/]")
+        return _Splits(profile, profile_source, train_records, train_arrays, val_records, None)
+
+    def _datasets(self, data: _Splits) -> tuple[VisprImages, VisprImages | None]:
+        cfg = self.cfg
+        cache = mask_cache_for(cfg.masks, Path(cfg.mask_cache or self.folder.path / "mask_cache"), self.mask_sources)
+        prepare_masks(cache, data.train_records + data.val_records, self.console, "train+val")
+        mask_reader = cache.reader() if cache is not None else None
+        del cache  # the detectors are not needed any more: free their memory before training
+        train_set = VisprImages(data.train_records, *data.train_arrays, cfg.image_size, mask_reader)
+        if data.val_records:
+            data.val_arrays = split_arrays(data.val_records, data.profile, self.console)
+            return train_set, VisprImages(data.val_records, *data.val_arrays, cfg.image_size, mask_reader)
+        return train_set, None
+
+    # ---------------------------------------------------------------------------------------- epochs
+
+    def _train_epoch(
+        self, pair: PrivObfNetPair, optimizer: torch.optim.SGD, scaler: torch.amp.GradScaler,
+        train_set: VisprImages, epoch: int, device: torch.device,
+    ) -> dict[str, Any]:  # fmt: skip
+        cfg = self.cfg
         factor = lr_factor(cfg, epoch)
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
@@ -373,6 +376,7 @@ def train(
             num_workers=cfg.workers,
             drop_last=len(train_set) > cfg.batch_size,
         )
+        weights = LossWeights(*cfg.loss_weights)
         pair.train()
         sums: dict[str, float] = {"loss": 0.0, "img": 0.0, "cr": 0.0, "priv": 0.0, "att": 0.0}
         seen, t0 = 0, time.perf_counter()
@@ -404,40 +408,75 @@ def train(
                     sums[k] += v * n
                 bar.update(task, advance=1, status=f"loss {sums['loss'] / seen:.4f}")
         train_seconds = time.perf_counter() - t0
-        record: dict[str, Any] = {
+        return {
             "epoch": epoch,
             "lr": cfg.lr * factor,
             "train": {k: v / max(seen, 1) for k, v in sums.items()},
             "train_seconds": round(train_seconds, 2),
             "images_per_second": round(seen / max(train_seconds, 1e-9), 2),
         }
-        if val_set is not None and val_split is not None:
-            val_loader = DataLoader(val_set, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers)
-            probs, scores_pred = run_inference(pair.image, val_loader, device, amp=cfg.amp)
-            record["val"] = split_metrics(probs, scores_pred, *val_split)
-            value = record["val"][SELECT_METRICS[cfg.select_on][0]]
-            improved = _better(cfg.select_on, value, best_value)
-        else:
-            value, improved = None, True
-        if improved:
-            best_value, best_epoch = value, epoch
-            best_metrics = {"epoch": epoch, **(record.get("val") or {}), "selected_on": cfg.select_on}
-            save_checkpoint(
-                best_path,
-                {
+
+    def _validate(self, pair: PrivObfNetPair, val_set: VisprImages, data: _Splits,
+                  device: torch.device) -> dict[str, Any]:
+        assert data.val_arrays is not None
+        val_loader = DataLoader(val_set, batch_size=self.cfg.batch_size, shuffle=False, num_workers=self.cfg.workers)
+        probs, scores_pred = run_inference(pair.image, val_loader, device, amp=self.cfg.amp)
+        return split_metrics(probs, scores_pred, *data.val_arrays)
+
+    # ------------------------------------------------------------------------------------------- run
+
+    def run(self) -> TrainResult:
+        """Run (or resume) the training; returns where the best checkpoint is and its metrics."""
+        cfg, folder = self.cfg, self.folder
+        device = resolve_device(cfg.device)
+        seed_everything(cfg.seed)
+        data = self._load_data()
+        selected_on_validation = bool(data.val_records)
+        folder.create(config_dict(cfg))
+        train_set, val_set = self._datasets(data)
+
+        pair = build_pair(cfg).to(device)
+        optimizer = make_optimizer(pair, cfg)
+        scaler = grad_scaler(device, cfg.amp)
+        start_epoch, best_value, best_epoch = 1, None, 0
+        history: list[dict[str, Any]] = []
+        best_metrics: dict[str, Any] = {}
+        if self.state is not None:
+            pair.load_state_dict(self.state["state_dict"])
+            optimizer.load_state_dict(self.state["optimizer"])
+            start_epoch = int(self.state["epoch"]) + 1
+            best_value, best_epoch = self.state.get("best_value"), int(self.state.get("best_epoch", 0))
+            history = json.loads(self.state.get("history_json", "[]"))
+            best_metrics = json.loads(self.state.get("best_metrics_json", "{}"))
+            self.console.print(f"resuming {folder.path} after epoch {start_epoch - 1}")
+        info = inference_config(cfg, data.profile, data.profile_source, len(data.train_records))
+        self.console.print(
+            f"PrivObfNet: {len(data.train_records)} train / {len(data.val_records)} val images, {cfg.backbone}, "
+            f"{cfg.image_size}px + {cfg.crops}x{cfg.crop_size}px crops, {describe(device)}, "
+            f"profile {data.profile_source}"
+        )
+
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            record = self._train_epoch(pair, optimizer, scaler, train_set, epoch, device)
+            if val_set is not None:
+                record["val"] = self._validate(pair, val_set, data, device)
+                value = record["val"][SELECT_METRICS[cfg.select_on][0]]
+                improved = _better(cfg.select_on, value, best_value)
+            else:
+                value, improved = None, True
+            if improved:
+                best_value, best_epoch = value, epoch
+                best_metrics = {"epoch": epoch, **(record.get("val") or {}), "selected_on": cfg.select_on}
+                folder.save_best({
                     "format": CHECKPOINT_FORMAT,
                     "config": info,
                     "state_dict": pair.image.state_dict(),
                     "epoch": epoch,
                     "metrics": {"validation": record.get("val"), "selected_on_validation": selected_on_validation},
-                },
-            )
-        record["best"] = improved
-        history.append(record)
-        save_checkpoint(
-            last_path,
-            {
-                "format": TRAIN_CHECKPOINT_FORMAT,
+                })
+            record["best"] = improved
+            history.append(record)
+            folder.save_last({
                 "config": info,
                 "state_dict": pair.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -446,17 +485,27 @@ def train(
                 "best_epoch": best_epoch,
                 "history_json": json.dumps(history),
                 "best_metrics_json": json.dumps(best_metrics),
-            },
-        )
-        # rewritten whole from the history last.pt holds, so a resumed run's file has every epoch once
-        atomic_write_text(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-        _print_epoch(console, record, cfg.epochs)
-        if on_epoch is not None:
-            on_epoch(record)
+            })
+            folder.write_history(history)
+            _print_epoch(self.console, record, cfg.epochs)
+            if self.on_epoch is not None:
+                self.on_epoch(record)
 
-    if not best_path.exists():
-        raise UsageError(f"{run_dir}: training finished no epoch (epochs={cfg.epochs}, already done?)")
-    return TrainResult(run_dir, best_path, best_epoch, best_metrics, history, selected_on_validation)
+        if not folder.best_path.exists():
+            raise UsageError(f"{folder.path}: training finished no epoch (epochs={cfg.epochs}, already done?)")
+        return TrainResult(folder.path, folder.best_path, best_epoch, {"val": best_metrics}, history,
+                           selected_on_validation)
+
+
+def train(
+    cfg: TrainConfig,
+    console: Console | None = None,
+    *,
+    mask_sources: Mapping[str, MaskSource] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """`PrivObfNetTrainer(cfg, ...).run()`."""
+    return PrivObfNetTrainer(cfg, console=console, mask_sources=mask_sources, on_epoch=on_epoch).run()
 
 
 def _fmt(value: Any) -> str:
@@ -488,19 +537,11 @@ def register_best(best_path: Path, weights_dir: Path, *, name: str = "privobfnet
     payload = load_checkpoint(best_path, expected_format=CHECKPOINT_FORMAT)
     config = payload["config"]
     digest = weights_mod.sha256_file(best_path)
-    weights_dir = Path(weights_dir).expanduser()
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    file_name = f"{name}-{config['backbone']}-{digest[:8]}.pt"
-    target = weights_dir / file_name
-    if not target.exists() or weights_mod.sha256_file(target) != digest:
-        tmp = weights_dir / f".{file_name}.part"
-        shutil.copyfile(best_path, tmp)
-        tmp.replace(target)
     validation = (payload.get("metrics") or {}).get("validation") or {}
     entry = weights_mod.WeightEntry(
         name=name,
         kind="privobfnet",
-        file=file_name,
+        file=f"{name}-{config['backbone']}-{digest[:8]}.pt",
         sha256=digest,
         source=f"trained with `privscan train privobfnet` (run {best_path.parent})",
         licence=(
@@ -512,4 +553,4 @@ def register_best(best_path: Path, weights_dir: Path, *, name: str = "privobfnet
         notes=f"profile {config.get('profile_source')}; input {config.get('input_size')} px",
         config={k: v for k, v in config.items() if k not in ("profile", "attribute_ids", "mask_types", "train")},
     )
-    return weights_mod.register(entry, weights_dir)
+    return register(best_path, entry, weights_dir)

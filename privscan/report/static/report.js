@@ -8,7 +8,10 @@
   controls.hidden = false;
   doc.documentElement.classList.add("js");
 
-  var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.rec"));
+  // detailed rows in #records, compact ones in chunked tables below it (#compact); sorting refills them in order
+  var rows = Array.prototype.slice.call(doc.querySelectorAll("tr.rec"));
+  var bodies = [tbody].concat(Array.prototype.slice.call(doc.querySelectorAll("#compact tbody")));
+  var sizes = bodies.map(function (b) { return b.querySelectorAll("tr.rec").length; });
   var search = doc.getElementById("search");
   var shown = doc.getElementById("shown");
   var sortSelect = doc.getElementById("sort");
@@ -51,7 +54,12 @@
       }
       return Number(a.getAttribute("data-order")) - Number(b.getAttribute("data-order"));
     });
-    sorted.forEach(function (row) { tbody.appendChild(row); });
+    var body = 0, left = sizes[0];
+    sorted.forEach(function (row) {
+      while (left === 0 && body < bodies.length - 1) { body += 1; left = sizes[body]; }
+      bodies[body].appendChild(row);
+      left -= 1;
+    });
   }
 
   controls.addEventListener("change", function (ev) {

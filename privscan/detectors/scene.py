@@ -1,0 +1,166 @@
+"""Scene evidence from the ImageNet classifier privscan already ships (torchvision's MobileNetV2, 1,000 classes).
+
+Without trained DRAG/PrivObfNet weights most of VISPR's scene-level attributes (religion, health, sports,
+education, vehicles, ...) have no source at all. Many of them show as objects ImageNet names: an altar, a
+syringe, a mortarboard, a police van. `TABLE` maps each attribute to the ImageNet classes that show it, each
+row with the reason. Per row the evidence is the summed softmax probability of its classes (any of them
+shows the attribute); a row fires when that sum reaches its threshold, and the finding names the classes
+that carried it. Image-level only: the classifier locates nothing, so scene findings have no regions and
+no `--hide` name can use them.
+
+Thresholds (`THRESHOLD`, and per-row overrides) were chosen on real photos with nothing private in them
+(real-dev's 12 negatives: landscapes, plants, animals, objects): the highest row sum there was 0.10 (the
+religion row on a lighthouse photo), every other row stayed below 0.05; rows fire from 0.35. On real-dev's
+car photos the vehicle row reaches 0.44-0.99 (all 23).
+
+The classifier sees the photo resized (not cropped) to 224 x 224, like the rest of privscan's models.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from privscan.detectors.base import NO_PRIOR, DetectorResult, Finding, Prior
+from privscan.detectors.scale import downscaled
+from privscan.detectors.spec import BuildContext, DetectorSpec
+from privscan.io.decode import DecodedImage
+
+INPUT_SIDE = 224
+THRESHOLD = 0.35
+#: classes named in the evidence: the row's classes with at least this probability
+EVIDENCE_MIN = 0.03
+
+
+@dataclass(frozen=True)
+class SceneRow:
+    attribute: str
+    classes: tuple[str, ...]  # ImageNet class names as torchvision spells them
+    reason: str
+    threshold: float = THRESHOLD
+
+
+TABLE: tuple[SceneRow, ...] = (
+    SceneRow("a55_religion", ("altar", "church", "mosque", "stupa", "prayer rug", "vestment", "monastery",
+                              "bell cote"), "a place, object or garment of worship"),
+    SceneRow("a43_medicine", ("pill bottle", "syringe", "stethoscope", "medicine chest", "oxygen mask"),
+             "medication or medical equipment"),
+    # not "neck brace": MobileNetV2 gives it 0.27-0.71 on people wearing medical face masks (measured)
+    SceneRow("a41_injury", ("stretcher", "ambulance", "Band Aid"), "treatment of an injury"),
+    SceneRow("a39_disability_physical", ("crutch",), "a walking aid"),
+    SceneRow("a59_sports", ("ballplayer", "baseball", "basketball", "soccer ball", "rugby ball", "volleyball",
+                            "tennis ball", "golf ball", "racket", "ski", "scoreboard", "football helmet", "puck",
+                            "balance beam", "parallel bars", "horizontal bar", "punching bag", "dumbbell",
+                            "barbell"), "sports equipment or a sports scene"),
+    SceneRow("a70_education_history", ("mortarboard", "academic gown"), "a graduation"),
+    SceneRow("a99_legal_involvement", ("prison", "police van"), "police or prison"),
+    SceneRow("a46_occupation", ("military uniform", "lab coat"), "work clothing that tells an occupation"),
+    SceneRow("a12_semi_nudity", ("bikini", "brassiere", "maillot", "maillot tank suit", "swimming trunks"),
+             "swimwear or underwear"),
+    SceneRow("a18_ethnic_clothing", ("abaya", "kimono", "sarong"), "traditional clothing"),
+    SceneRow("a102_vehicle_ownership", ("cab", "minivan", "sports car", "convertible", "jeep", "limousine",
+                                        "pickup", "beach wagon", "racer", "Model T", "moving van",
+                                        "recreational vehicle", "moped", "motor scooter", "car wheel", "grille",
+                                        "car mirror"), "a car or motorbike (someone's vehicle)"),
+    SceneRow("a35_mail", ("envelope", "mailbox", "mailbag"), "mail"),
+    # devices only: ImageNet's "web site" class takes 0.4-1.0 of the probability on photographed passports
+    # and ID cards (15 of real-dev's 20), which are not screens
+    SceneRow("a97_online_conversation", ("monitor", "screen", "laptop", "cellular telephone", "desktop computer",
+                                         "hand-held computer"), "a screen, which may show conversations or accounts"),
+)  # fmt: skip
+
+
+def imagenet_categories() -> list[str]:
+    """The 1,000 class names in output order (from torchvision's weight metadata; nothing is downloaded)."""
+    from privscan import tv
+
+    return list(tv.models().MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def row_indices(categories: list[str]) -> list[NDArray[Any]]:
+    """Class indices of each TABLE row; KeyError names a class ImageNet does not have."""
+    index = {c: i for i, c in enumerate(categories)}
+    rows = []
+    for row in TABLE:
+        missing = [c for c in row.classes if c not in index]
+        if missing:
+            raise KeyError(f"{row.attribute}: not ImageNet classes: {', '.join(missing)}")
+        rows.append(np.array([index[c] for c in row.classes], dtype=np.int64))
+    return rows
+
+
+def scene_findings(probs: NDArray[Any], categories: list[str], rows: list[NDArray[Any]]) -> list[Finding]:
+    """Findings of the rows whose summed probability reaches their threshold (see the module docstring)."""
+    out = []
+    for row, idx in zip(TABLE, rows, strict=True):
+        total = float(probs[idx].sum())
+        if total < row.threshold:
+            continue
+        named = sorted(((float(probs[i]), categories[i]) for i in idx if probs[i] >= EVIDENCE_MIN), reverse=True)
+        out.append(
+            Finding(
+                attribute=row.attribute,
+                score=round(min(total, 1.0), 3),
+                source="scene:mobilenet_v2-imagenet",
+                kind="scene",
+                detail={"reason": row.reason, "classes": {name: round(p, 3) for p, name in named}},
+            )
+        )
+    return out
+
+
+class SceneDetector:
+    """ImageNet classes -> scene attributes. Build once (loads MobileNetV2), call per image."""
+
+    name = "scene"
+    kind = "scene"
+    version = "scene-1+mobilenet_v2-imagenet+t0.35"
+    weight_names = ("mobilenet_v2_imagenet",)
+
+    def __init__(self, device: str = "cpu") -> None:
+        import torch
+
+        from privscan.pretrained import imagenet_backbone
+
+        self._torch = torch
+        self.device = torch.device(device)
+        self.model = imagenet_backbone("mobilenet_v2", imagenet_head=True).eval().to(self.device)
+        self.categories = imagenet_categories()
+        self.rows = row_indices(self.categories)
+        self._lock = threading.Lock()
+
+    def probabilities(self, rgb: NDArray[Any]) -> NDArray[Any]:
+        """Softmax over the 1,000 ImageNet classes for one image."""
+        from privscan.models.preprocess import model_input
+
+        small, _ = downscaled(rgb, 2 * INPUT_SIDE)
+        x = model_input(small, INPUT_SIDE).unsqueeze(0).to(self.device)
+        with self._lock, self._torch.inference_mode():
+            logits = self.model.imagenet_logits(self.model(x))
+        return self._torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+
+    def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
+        start = time.perf_counter()
+        findings = scene_findings(self.probabilities(image.rgb), self.categories, self.rows)
+        return DetectorResult(detector=self.name, findings=findings, seconds=time.perf_counter() - start)
+
+
+def _build(context: BuildContext) -> SceneDetector:
+    return SceneDetector(context.device)
+
+
+SPEC = DetectorSpec(
+    name=SceneDetector.name,
+    kind=SceneDetector.kind,
+    version=SceneDetector.version,
+    build=_build,
+    order=50,
+    weights=SceneDetector.weight_names,
+    packages=("torch", "torchvision"),
+    finds=frozenset(row.attribute for row in TABLE),
+)

@@ -1,0 +1,110 @@
+"""The audit cache key and the run's model list, computed from declarations only: no model is loaded.
+
+A re-run whose files are all in the cache must cost file stats and cache look-ups, not the seconds it takes
+to build OCR, face and NSFW sessions. The key hashes what changes a record: the privscan version, each
+detector's declared `DetectorSpec.version` (privscan.detectors.spec), the sha256 of the DRAG / PrivObfNet
+weights as the weights manifest records them (or of the file the user named), and the result-changing
+options. The engine builds the models only when a file actually needs analysing.
+
+Before the detector specs exist (a registry without `resolved_specs`), `config_key` returns None and the
+engine falls back to the loaded pipeline's own key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from privscan import __version__, weights
+from privscan.engine.options import AuditOptions
+from privscan.errors import WeightsError
+from privscan.report.schema import ModelInfo
+
+NOT_LOADED = "not loaded: every image came from the cache"
+
+
+def _specs(options: AuditOptions) -> list[Any] | None:
+    from privscan.detectors import registry
+
+    resolved = getattr(registry, "resolved_specs", None)
+    if resolved is None:
+        return None
+    from privscan.detectors.spec import BuildContext
+
+    context = BuildContext(device=device_type(options), ocr_engine=options.ocr_engine)
+    return list(resolved(options.detectors, context))
+
+
+def _weights_sha(entry_kind: str, path: Path | None) -> tuple[str, str | None]:
+    """(name, sha256) of the checkpoint a predictor would load; ('', None) when there is none."""
+    if path is not None:
+        file = Path(path).expanduser()
+        try:
+            return file.stem, weights.sha256_file(file)
+        except OSError:
+            return file.stem, None  # loading it will fail with the clear message when it is needed
+    from privscan.engine import drag_predictor, privobfnet_predictor
+
+    pick = drag_predictor._drag_entry if entry_kind == "drag" else privobfnet_predictor._entry
+    try:
+        entry = pick()
+    except WeightsError:
+        return "", None
+    return (entry.name, entry.sha256) if entry is not None else ("", None)
+
+
+def _classifiers(options: AuditOptions) -> list[tuple[str, str, str, str | None]]:
+    """(model name, kind, weights name, sha256) for DRAG and PrivObfNet as the run would load them."""
+    rows = []
+    if options.load_drag:
+        rows.append(("drag", "classifier", *_weights_sha("drag", options.drag_weights)))
+    rows.append(("privobfnet", "attributes", *_weights_sha("privobfnet", options.privobfnet_weights)))
+    return rows
+
+
+def config_key(options: AuditOptions) -> str | None:
+    """The cache key of a run with these options, or None when detectors declare no specs yet."""
+    specs = _specs(options)
+    if specs is None:
+        return None
+    payload = {
+        "privscan": __version__,
+        "detectors": [(s.name, s.version) for s in specs],
+        "models": [(name, wname, sha) for name, _, wname, sha in _classifiers(options)],
+        "options": options.result_fields(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def planned_models(options: AuditOptions) -> list[ModelInfo]:
+    """The run header's model list for a run that loaded none (status 'disabled', saying why)."""
+    from privscan.detectors import registry
+
+    infos = [
+        ModelInfo(name=name, kind=kind, status="disabled" if sha else "missing", weights=wname or None,
+                  weights_sha256=sha, note=NOT_LOADED if sha else f"no {name} weights")
+        for name, kind, wname, sha in _classifiers(options)
+    ]
+    for spec in _specs(options) or []:
+        infos.append(ModelInfo(**{**registry.describe(spec), "status": "disabled", "note": NOT_LOADED}))
+    return infos
+
+
+@cache
+def _device(spec: str) -> tuple[str, str]:
+    from privscan.device import describe, resolve_device
+
+    device = resolve_device(spec)
+    return device.type, describe(device)
+
+
+def device_type(options: AuditOptions) -> str:
+    """'cpu' or 'cuda' for the run's --device, without building anything."""
+    return _device(options.device)[0]
+
+
+def device_name(options: AuditOptions) -> str:
+    return _device(options.device)[1]
