@@ -28,8 +28,10 @@ def _spec(name: str, order: int, requires: tuple[str, ...] = ()) -> DetectorSpec
 
 def test_every_detector_module_declares_a_spec() -> None:
     specs = registry.specs()
-    assert set(specs) == {"text", "faces", "people", "nudity", "plates", "codes", "metadata", "scene"}
-    assert registry.names() == ("text", "faces", "people", "nudity", "plates", "codes", "metadata", "scene")
+    assert set(specs) == {"text", "faces", "people", "nudity", "plates", "codes", "metadata", "scene", "documents",
+                          "receipts", "screens"}
+    assert registry.names() == ("text", "faces", "people", "nudity", "plates", "codes", "metadata", "documents",
+                                "scene", "receipts", "screens")
     assert registry.default_names() == registry.names()
     assert AuditOptions().detectors == registry.default_names()
     for spec in specs.values():
