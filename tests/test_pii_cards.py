@@ -35,6 +35,12 @@ def test_ibans(text: str, expected: list[tuple[str, str]]) -> None:
     assert pairs(cards.ibans, text) == expected
 
 
+def test_labelled_iban_with_a_lost_group_is_kept_with_a_low_score() -> None:
+    (m,) = run(cards.ibans, "IBAN: NL42 ABNA 5535 4072")  # OCR lost the last group "36"
+    assert m.score == 0.5 and m.detail == {"checksum": False}
+    assert run(cards.ibans, "ref NL42 ABNA 5535 4072") == []  # no label: not an IBAN
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("VALID THRU 09/29", [("card_expiry", "09/29")]),
     ("Expires 12 / 2027", [("card_expiry", "12 / 2027")]),
