@@ -5,8 +5,11 @@ YuNet finds far smaller faces than MediaPipe's BlazeFace did (on real group and 
 - the whole photo shrunk to `WHOLE_SIDE` (960 px; never enlarged);
 - photos smaller than `UPSCALE_BELOW` (1000 px) also get a pass enlarged x2 (at most to 1280 px), which
   finds the 15-25 px faces of small group photos;
-- photos larger than `TILE_ABOVE` also get 2 x 2 overlapping tiles of the 1600 px copy (the one the other
-  detectors already resized to), for faces too small in the whole-frame pass.
+- photos larger than `DETAIL_ABOVE` (2000 px) also get a pass over the 1600 px copy (the one the other
+  detectors already resized to), for faces too small at 960 px (a 25 px face of a 4000 px photo is 10 px
+  there, YuNet's limit, and 16 px at 1600). One such pass costs about 2.8 passes at 960 px; the 2 x 2
+  overlapping tiles of the same copy that were tried first cost about 5.8 (measured 2.4 s -> 8.3-10.3 s
+  per 3000 px photo on a 2-core machine at load 35), for the same resolution.
 Overlapping detections are merged (IoU > 0.3 keeps the most confident).
 
 Boxes: YuNet's box is narrower than the usual face annotation (about 1.3 times taller than wide; the
@@ -56,7 +59,7 @@ from privscan.io.decode import DecodedImage
 WHOLE_SIDE = 960
 UPSCALE_BELOW = 1000
 UPSCALE_MAX_SIDE = 1280
-TILE_ABOVE = 2000
+DETAIL_ABOVE = 2000
 MIN_CONFIDENCE = 0.6
 WIDEN, HEIGHTEN = 1.25, 1.05
 COMPLETE, PARTIAL = "a9_face_complete", "a10_face_partial"  # the VISPR ids this detector reports
@@ -67,7 +70,7 @@ class Face:
     box: Box  # pixels of the original image, not clipped (may extend past the frame)
     score: float
     keypoints: tuple[tuple[float, float], ...]  # right eye, left eye, nose tip, right/left mouth corner
-    model: str  # which pass found it: "whole", "x2", "tile"
+    model: str  # which pass found it: "whole", "x2", "detail"
     at_edge: bool = False  # YuNet's box reached the frame's edge (it clips its boxes to the image)
 
 
@@ -120,12 +123,12 @@ class FaceDetector:
     """Faces with boxes and complete/partial labels. Build once, call per image."""
 
     name = "faces"
-    version = f"faces-2+yunet-{_yuface_version()}+w960+x2+tiles+c{MIN_CONFIDENCE}"
+    version = f"faces-2+yunet-{_yuface_version()}+w960+x2+d1600+c{MIN_CONFIDENCE}"
     weight_names: tuple[str, ...] = ()  # YuNet's weights are compiled into yuface's extension
 
-    def __init__(self, *, tiles: bool = True) -> None:
+    def __init__(self, *, detail: bool = True) -> None:
         self._yuface = require_yuface()
-        self.tiles = tiles
+        self.detail = detail
         self._lock = threading.Lock()
         self._run(np.zeros((32, 32, 3), np.uint8), 1.0, 0, 0, "warm-up", (32, 32))
 
@@ -161,15 +164,9 @@ class FaceDetector:
             big = cv2.resize(rgb, (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor)),
                              interpolation=cv2.INTER_LINEAR)
             found += self._run(big, big.shape[1] / rgb.shape[1], 0, 0, "x2", frame)
-        if self.tiles and longest > TILE_ABOVE:
+        if self.detail and longest > DETAIL_ABOVE:
             src, s2 = downscaled(rgb, PYRAMID_BASE)
-            h, w = src.shape[:2]
-            th, tw = int(h * 0.6), int(w * 0.6)
-            for ty in (0, h - th):
-                for tx in (0, w - tw):
-                    tile_faces = self._run(src[ty : ty + th, tx : tx + tw], s2, tx, ty, "tile", frame)
-                    # a face cut by a tile edge that is not the frame's edge is seen whole by another pass
-                    found += [f for f in tile_faces if _inside_tile(f, tx, ty, tw, th, w, h, s2)]
+            found += self._run(src, s2, 0, 0, "detail", frame)
         return nms(found)
 
     def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
@@ -189,18 +186,6 @@ class FaceDetector:
                 )
             )
         return DetectorResult(detector=self.name, findings=findings, seconds=time.perf_counter() - start)
-
-
-def _inside_tile(face: Face, tx: int, ty: int, tw: int, th: int, w: int, h: int, scale: float) -> bool:
-    b = face.box.scaled(scale)
-    margin = 2.0
-    if b.x0 < tx + margin and tx > 0:
-        return False
-    if b.y0 < ty + margin and ty > 0:
-        return False
-    if b.x1 > tx + tw - margin and tx + tw < w:
-        return False
-    return not (b.y1 > ty + th - margin and ty + th < h)
 
 
 def _build(context: BuildContext) -> FaceDetector:
