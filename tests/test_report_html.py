@@ -169,3 +169,13 @@ def test_paths_are_shown_relative_to_their_common_folder(sample):
     assert '<span class="dir">2023/</span>beach.jpg</span>' in page
     assert '<span class="dir">2024/trip/</span>&lt;img src=x&gt;.jpg</span>' in page
     assert 'title="/home/ana/Photos/2023/beach.jpg"' in page
+
+
+def test_bidi_and_control_characters_in_names_are_shown_escaped(sample):
+    """A right-to-left override in a file name would make "photo\u202egpj.exe" read as "photoexe.jpg" on the
+    page; the shown folder and name carry the escape instead of the character."""
+    hostile = ImageRecord(path="trips/photo\u202egpj.exe\x1b[2J.jpg", width=10, height=10)
+    page = render_html(Report(header=sample.report.header, images=[hostile]))
+    shown = re.sub(r'"[^"]*"', '""', page)  # attribute values (title, data-path) are not rendered as text
+    assert "\u202e" not in shown and "\x1b" not in shown
+    assert "photo\\u202egpj.exe" in page

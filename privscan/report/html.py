@@ -34,6 +34,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from privscan.io.atomic import atomic_write_text
+from privscan.io.names import printable
 from privscan.report.schema import SCHEMA_VERSION, ImageRecord, ModelInfo, RegionModel, Report, RunHeader, Summary
 from privscan.report.summary import (
     HIGH_RISK,
@@ -293,9 +294,11 @@ def _short(text: str | None) -> str | None:
 
 
 def _split_path(path: str, root: str) -> tuple[str, str]:
+    """(folder, name) as shown on the page: control and bidi characters escaped (`printable`), so a
+    right-to-left override in a hostile file name cannot reorder what the row says."""
     rel = path[len(root) :].lstrip("/\\") if root and path.startswith(root) else path
     folder, sep, name = rel.replace("\\", "/").rpartition("/")
-    return (folder + sep, name) if sep else ("", rel)
+    return (printable(folder + sep), printable(name)) if sep else ("", printable(rel))
 
 
 def _missing_p_reason(header: RunHeader) -> str:
