@@ -416,9 +416,9 @@ def test_output_onto_the_original_is_refused_even_with_overwrite(tmp_path, sampl
 def test_attribute_no_detector_locates_is_a_warning_and_metadata_still_goes(tmp_path, samples):
     src = tmp_path / "faces.jpg"
     src.write_bytes(samples["faces"].data)
-    result = runner.invoke(app, ["redact", str(src), "--hide", "a25_nationality"])
+    result = runner.invoke(app, ["redact", str(src), "--hide", "a8_signature"])
     assert result.exit_code == 0, result.output
-    assert "no detector locates a25_nationality" in result.stderr
+    assert "no detector locates a8_signature" in result.stderr  # a25 nationality is now read by the text detector
     out = tmp_path / "redacted" / "faces.jpg"
     (entry,) = _sidecar(out.parent)["files"]
     assert entry["status"] == "clean-copy" and entry["hidden"] == [] and entry["masked_fraction"] == 0
@@ -438,7 +438,7 @@ def test_from_report_recomputes_the_person_mask(tmp_path, samples):
     out = tmp_path / "redacted" / sample.name
     entry = _check_redaction(src, out, sample, ["face"], set(vocab.resolve_names("person")))
     sources = {item["source"] for item in entry["hidden"]}
-    assert "face:mediapipe" in sources and "people:segmentation (recomputed)" in sources
+    assert "face:yunet" in sources and "people:segmentation (recomputed)" in sources
     assert _sidecar(out.parent)["detectors"] == ["people"]
 
 
