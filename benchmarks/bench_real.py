@@ -192,7 +192,8 @@ def audit_and_score(data: Path, truth: dict, device: str, detectors: str | None)
         t1 = time.perf_counter()
         result = run_audit(files, options, Path(out), pipeline=pipeline, formats=())
         wall = time.perf_counter() - t1
-    seen = {Path(r.path).name: observed(r) for r in result.report.images}
+        # records stream to records.jsonl in `out` (issue 13): read them before the folder goes
+        seen = {Path(r.path).name: observed(r) for r in result.records()}
     tallies, details = score(truth, seen)
     print(
         f"real-dev: {data} ({len(files)} images); device {pipeline.device_name}; "
