@@ -75,7 +75,7 @@ def main() -> None:
                 rows.append(row)
         for threads in opts.threads:
             mine = [r for r in rows if r["threads"] == threads]
-            for key in ("accuracy", "chance", "pointing"):
+            for key in ("accuracy", "chance", "pointing", "auc_mean", "auc_min"):
                 if key in mine[0]:
                     values = [r[key] for r in mine]
                     low, mid = min(values), statistics.median(values)

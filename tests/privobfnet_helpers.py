@@ -94,6 +94,7 @@ def pattern_figures(predictor, val: list[dict]) -> dict[str, float]:
     from privscan.vocab import by_id
 
     correct = total = hits = points = majority = 0
+    scores: dict[str, list[tuple[float, bool]]] = {attr: [] for attr in PATTERN_ATTRIBUTES}
     for entry in val:
         image = load_image(entry["path"])
         out = predictor.predict(batch_inputs([image.rgb], predictor.input_size))[0]
@@ -102,6 +103,7 @@ def pattern_figures(predictor, val: list[dict]) -> dict[str, float]:
             index = by_id()[attr].index
             present = attr in entry["boxes"]
             correct += int((out.attribute_probs[index] >= 0.5) == present)
+            scores[attr].append((float(out.attribute_probs[index]), present))
             total += 1
             if present:
                 x, y = cam_peak(out.cams[index], (image.height, image.width))
@@ -111,7 +113,23 @@ def pattern_figures(predictor, val: list[dict]) -> dict[str, float]:
     for attr in PATTERN_ATTRIBUTES:  # the best constant answer per attribute
         shown = sum(attr in e["boxes"] for e in val)
         majority += max(shown, len(val) - shown)
-    return {"accuracy": correct / total, "chance": majority / total, "pointing": hits / points, "points": points}
+    aucs = [roc_auc(pairs) for pairs in scores.values()]
+    return {
+        "accuracy": correct / total, "chance": majority / total, "pointing": hits / points, "points": points,
+        "auc_mean": sum(aucs) / len(aucs), "auc_min": min(aucs),
+    }  # fmt: skip
+
+
+def roc_auc(pairs: list[tuple[float, bool]]) -> float:
+    """Area under the ROC curve of (score, shown) pairs: the chance that a shown pattern outscores an absent
+    one (ties count half). Unlike accuracy at p >= 0.5 it does not depend on where a short training run left
+    the probabilities' calibration; any constant answer scores 0.5."""
+    shown = [s for s, y in pairs if y]
+    absent = [s for s, y in pairs if not y]
+    if not shown or not absent:
+        raise ValueError("ROC AUC needs both shown and absent examples")
+    wins = sum((a > b) + 0.5 * (a == b) for a in shown for b in absent)
+    return wins / (len(shown) * len(absent))
 
 
 def random_checkpoint(path: Path, *, input_size: int = 64, model=None) -> Path:
