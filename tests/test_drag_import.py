@@ -25,7 +25,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from privscan import tv
-from privscan.cli.app import app
+from privscan.cli import native_log
+from privscan.cli.app import app, main
 from privscan.engine.drag_predictor import load_drag_predictor
 from privscan.io.checkpoint import load_checkpoint
 
@@ -180,11 +181,19 @@ def imported(tmp_path_factory, authors_files) -> Path:
     return out
 
 
-def test_imported_model_equals_the_authors_forward(imported, authors_files, photo_dir):
+@pytest.fixture(scope="module")
+def authors_reference(authors_files, photo_dir) -> dict[str, torch.Tensor]:
+    """The authors' forward on the photos, once per module: two tests compare against these same numbers."""
+    states = authors_files["states"]
+    x = torch.cat([authors_input(p) for p in _photos(photo_dir)])
+    return authors_forward(x, authors_backbone(ARCH, states["backbone"]), states["cgl"], states["dgcn"])
+
+
+def test_imported_model_equals_the_authors_forward(imported, authors_files, authors_reference, photo_dir):
     states = authors_files["states"]
     photos = _photos(photo_dir)
     x = torch.cat([authors_input(p) for p in photos])
-    ref = authors_forward(x, authors_backbone(ARCH, states["backbone"]), states["cgl"], states["dgcn"])
+    ref = authors_reference
     # the test's weights give a real task: p_private varies between the photos and is far from 0 and 1
     assert float(ref["p_private"].min()) > 0.02 and float(ref["p_private"].max()) < 0.98, ref["p_private"]
     assert float(ref["p_private"].max() - ref["p_private"].min()) > 0.05, ref["p_private"]
@@ -210,16 +219,10 @@ def test_imported_model_equals_the_authors_forward(imported, authors_files, phot
     )
 
 
-def test_audit_with_imported_weights_reports_the_authors_p_private(imported, authors_files, photo_dir, tmp_path):
+def test_audit_with_imported_weights_reports_the_authors_p_private(imported, authors_reference, photo_dir, tmp_path):
     """The exact audit command: its per-image p_private is the authors' (their PIL resize included)."""
-    states = authors_files["states"]
     photos = _photos(photo_dir)
-    ref = authors_forward(
-        torch.cat([authors_input(p) for p in photos]),
-        authors_backbone(ARCH, states["backbone"]),
-        states["cgl"],
-        states["dgcn"],
-    )
+    ref = authors_reference
     out = tmp_path / "report"
     args = ["audit", str(photo_dir), "--drag-weights", str(imported), "--detectors", "none", "--format", "json"]
     result = runner.invoke(app, [*args, "--out", str(out), "--device", "cpu", "--quiet"])
@@ -250,42 +253,66 @@ def test_torch_geometric_1_layout_imports_to_the_same_model(authors_files, impor
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def _one_line_error(args: list[str]) -> str:
-    """Run the real command line (its error handler is in main) and return its single error line."""
-    result = subprocess.run([sys.executable, "-m", "privscan", *args], capture_output=True, text=True)
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+def _check_one_line(code: object, stderr: str, stdout: str = "") -> str:
+    assert code == 2, (code, stdout, stderr)
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     return lines[0]
 
 
-def test_wrong_arch_regions_and_files_are_one_line_errors(authors_files, tmp_path):
+def _one_line_error(args: list[str]) -> str:
+    """Run the real command line (its error handler is in main) and return its single error line."""
+    result = subprocess.run([sys.executable, "-m", "privscan", *args], capture_output=True, text=True)
+    return _check_one_line(result.returncode, result.stderr, result.stdout)
+
+
+def _one_line_error_here(args: list[str], capsys, monkeypatch) -> str:
+    """The same entry point, privscan.cli.app.main with these argv, run in this process.
+
+    Why: a fresh `python -m privscan weights import-drag` spends about 4 s of its 4.6 s importing torch and
+    torch-geometric, which this process has imported already, so a subprocess per refused input made this
+    file's error tests take half a minute. main's own handler still turns the error into the exit status and
+    the stderr line checked here. Only native_log.install is skipped (marked installed): it re-points fd 2
+    of the whole test process, and it filters native libraries' info lines, which no error here involves.
+    The first case of the wrong-arch test still runs as a real subprocess, so that path stays covered.
+    """
+    monkeypatch.setattr(sys, "argv", ["privscan", *args])
+    monkeypatch.setattr(native_log, "_installed", True)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # typer installs its own; restored afterwards
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    captured = capsys.readouterr()
+    return _check_one_line(exited.value.code, captured.err, captured.out)
+
+
+def test_wrong_arch_regions_and_files_are_one_line_errors(authors_files, tmp_path, capsys, monkeypatch):
     files = authors_files["files"]
     out = tmp_path / "x.pt"
     text = _one_line_error(_import_args(files, out, arch="resnet101"))
     assert "resnet50" in text and "not --arch resnet101" in text
-    text = _one_line_error(_import_args(files, out, regions=8))
+    text = _one_line_error_here(_import_args(files, out, regions=8), capsys, monkeypatch)
     assert "N = 4" in text and "not --regions 8" in text
     swapped = {**files, "backbone": files["cgl"]}
-    text = _one_line_error(_import_args(swapped, out))
+    text = _one_line_error_here(_import_args(swapped, out), capsys, monkeypatch)
     assert "not a torchvision ResNet" in text
     junk = tmp_path / "junk.pth"
     junk.write_text("not a checkpoint")
-    text = _one_line_error(_import_args({**files, "dgcn": junk}, out))
+    text = _one_line_error_here(_import_args({**files, "dgcn": junk}, out), capsys, monkeypatch)
     assert "not a readable state dict" in text
     bad = {k: v for k, v in authors_files["states"]["dgcn"].items()}
     bad["mha.output_linear.weight"] = torch.zeros(N + 1, N)
     torch.save(bad, tmp_path / "bad.pth")
-    text = _one_line_error(_import_args({**files, "dgcn": tmp_path / "bad.pth"}, out))
+    text = _one_line_error_here(_import_args({**files, "dgcn": tmp_path / "bad.pth"}, out), capsys, monkeypatch)
     assert "mha.output_linear.weight has shape [5, 4], expected [4, 4]" in text
     assert not out.exists()
 
 
-def test_a_resnet101_checkpoint_is_recognised(authors_files, tmp_path):
+def test_a_resnet101_checkpoint_is_recognised(authors_files, tmp_path, capsys, monkeypatch):
     """ResNet-101's layer3 has 23 blocks: given as resnet50 it is refused by name."""
     torch.save(authors_backbone("resnet101").state_dict(), tmp_path / "B101.pth")
     files = {**authors_files["files"], "backbone": tmp_path / "B101.pth"}
-    text = _one_line_error(_import_args(files, tmp_path / "x.pt", arch="resnet50"))
+    text = _one_line_error_here(_import_args(files, tmp_path / "x.pt", arch="resnet50"), capsys, monkeypatch)
     assert "is a resnet101, not --arch resnet50" in text
 
 
