@@ -67,20 +67,32 @@ def test_small_face_in_a_big_photo_is_found(faces: FaceDetector) -> None:
     import cv2
 
     scene = cv2.resize(data.coffee(), (4000, 3000))
-    scene[1200:1320, 2500:2620] = cv2.resize(data.astronaut()[40:260, 120:340], (120, 120),
-                                             interpolation=cv2.INTER_AREA)
+    scene[1200:1320, 2500:2620] = cv2.resize(
+        data.astronaut()[40:260, 120:340], (120, 120), interpolation=cv2.INTER_AREA
+    )
     result = faces.detect(decoded(scene))
     assert len(result.findings) == 1
+    assert result.findings[0].detail["pass"] == "detail"  # found by the 1600 px pass, which the gate opened
     box = result.findings[0].regions[0].box
     assert Box(2500, 1200, 2620, 1320).intersection(box).area > 0.8 * box.area  # on the pasted face
 
 
+def test_detail_pass_is_gated_by_the_whole_pass(faces: FaceDetector) -> None:
+    """A big photo in which the 960 px pass sees nothing face-like gets no 1600 px pass, unless asked."""
+    import cv2
+
+    gravel = cv2.resize(cv2.cvtColor(data.gravel(), cv2.COLOR_GRAY2RGB), (4000, 3000))
+    assert faces.passes(decoded(gravel))[1] == ("whole",)
+    assert FaceDetector(detail="always").passes(decoded(gravel))[1] == ("whole", "detail")
+    assert FaceDetector(detail=False).passes(decoded(cv2.resize(data.coffee(), (4000, 3000))))[1] == ("whole",)
+
+
 def test_partial_rule_on_keypoints() -> None:
-    frontal = Face(Box(100, 100, 200, 200), 0.9, ((130, 140), (170, 140), (150, 165), (150, 185), (105, 150),
-                                                   (195, 150)), "short")
+    frontal = Face(
+        Box(100, 100, 200, 200), 0.9, ((130, 140), (170, 140), (150, 165), (150, 185), (105, 150), (195, 150)), "short"
+    )
     assert classify(frontal, 400, 400)[0] == "a9_face_complete"
-    profile = Face(frontal.box, 0.9, ((130, 140), (170, 140), (175, 165), (165, 185), (105, 150), (195, 150)),
-                   "short")
+    profile = Face(frontal.box, 0.9, ((130, 140), (170, 140), (175, 165), (165, 185), (105, 150), (195, 150)), "short")
     assert classify(profile, 400, 400)[0] == "a10_face_partial"
     assert classify(frontal, 180, 400)[0] == "a10_face_partial"  # frame ends inside the face
 

@@ -7,9 +7,14 @@ YuNet finds far smaller faces than MediaPipe's BlazeFace did (on real group and 
   finds the 15-25 px faces of small group photos;
 - photos larger than `DETAIL_ABOVE` (2000 px) also get a pass over the 1600 px copy (the one the other
   detectors already resized to), for faces too small at 960 px (a 25 px face of a 4000 px photo is 10 px
-  there, YuNet's limit, and 16 px at 1600). One such pass costs about 2.8 passes at 960 px; the 2 x 2
-  overlapping tiles of the same copy that were tried first cost about 5.8 (measured 2.4 s -> 8.3-10.3 s
-  per 3000 px photo on a 2-core machine at load 35), for the same resolution.
+  there, YuNet's limit, and 16 px at 1600) -- but only when the whole pass saw something face-like: a
+  candidate scoring >= `DETAIL_GATE` (0.35; findings need `MIN_CONFIDENCE`). One such pass costs about
+  4 passes at 960 px (0.37 s vs 0.09 s on a 2-core machine), which made faces the audit's slowest detector
+  when it ran on every big photo. Measured with `benchmarks/bench_small_faces.py` (real-dev's group photos
+  pasted into 4000 px scenes, faces 18-50 px tall): the gate keeps the detail pass's recall within the
+  figures in the README while it runs on a third of the audit benchmark's big photos; a crowd too small to
+  leave any trace at 960 px is what it gives up. The 2 x 2 overlapping tiles of the same copy that were
+  tried first cost about 5.8 passes at 960 px, for the same resolution.
 Overlapping detections are merged (IoU > 0.3 keeps the most confident).
 
 Boxes: YuNet's box is narrower than the usual face annotation (about 1.3 times taller than wide; the
@@ -43,7 +48,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -60,6 +65,7 @@ WHOLE_SIDE = 960
 UPSCALE_BELOW = 1000
 UPSCALE_MAX_SIDE = 1280
 DETAIL_ABOVE = 2000
+DETAIL_GATE = 0.35
 MIN_CONFIDENCE = 0.6
 WIDEN, HEIGHTEN = 1.25, 1.05
 COMPLETE, PARTIAL = "a9_face_complete", "a10_face_partial"  # the VISPR ids this detector reports
@@ -126,26 +132,35 @@ class FaceDetector:
     version = f"faces-2+yunet-{_yuface_version()}+w960+x2+d1600+c{MIN_CONFIDENCE}"
     weight_names: tuple[str, ...] = ()  # YuNet's weights are compiled into yuface's extension
 
-    def __init__(self, *, detail: bool = True) -> None:
+    def __init__(self, *, detail: bool | Literal["always"] = True) -> None:
+        """`detail`: True runs the 1600 px pass on big photos where the whole pass saw a candidate (the
+        default), "always" on every big photo (what `benchmarks/bench_small_faces.py` compares), False never."""
         self._yuface = require_yuface()
         self.detail = detail
         self._lock = threading.Lock()
         self._run(np.zeros((32, 32, 3), np.uint8), 1.0, 0, 0, "warm-up", (32, 32))
 
     def _run(
-        self, rgb: NDArray[Any], scale: float, ox: float, oy: float, model: str, frame: tuple[int, int]
+        self,
+        rgb: NDArray[Any],
+        scale: float,
+        ox: float,
+        oy: float,
+        model: str,
+        frame: tuple[int, int],
+        threshold: float = MIN_CONFIDENCE,
     ) -> list[Face]:
         """YuNet on `rgb` (a copy of the photo resized by `scale`, or a tile of it at offset ox, oy); boxes in
-        the photo's pixels. `frame` is the photo's (width, height)."""
+        the photo's pixels. `frame` is the photo's (width, height); detections below `threshold` are dropped
+        by YuNet itself."""
         bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
         with self._lock, warnings.catch_warnings():
             # yuface warns about every input over 960 px; the passes above choose their sizes on purpose
             warnings.filterwarnings("ignore", message="Image size", category=UserWarning)
-            confs, boxes, marks = self._yuface.detect(bgr, MIN_CONFIDENCE)  # type: ignore[attr-defined]
+            confs, boxes, marks = self._yuface.detect(bgr, threshold)  # type: ignore[attr-defined]
         frame_w, frame_h = frame[0] * scale, frame[1] * scale
         faces = []
-        for conf, (x, y, w, h), lm in zip(confs.astype(float), boxes.astype(float), marks.astype(float),
-                                          strict=True):
+        for conf, (x, y, w, h), lm in zip(confs.astype(float), boxes.astype(float), marks.astype(float), strict=True):
             edge = ox + x <= 1 or oy + y <= 1 or ox + x + w >= frame_w - 1 or oy + y + h >= frame_h - 1
             cx, cy = (ox + x + w / 2) / scale, (oy + y + h / 2) / scale
             hw, hh = w * WIDEN / 2 / scale, h * HEIGHTEN / 2 / scale
@@ -154,20 +169,30 @@ class FaceDetector:
         return faces
 
     def faces(self, image: DecodedImage) -> list[Face]:
+        return self.passes(image)[0]
+
+    def passes(self, image: DecodedImage) -> tuple[list[Face], tuple[str, ...]]:
+        """The merged faces and the names of the passes that ran (the detail pass is not always one)."""
         rgb = image.rgb
         frame = (image.width, image.height)
         longest = max(rgb.shape[:2])
         small, scale = downscaled(rgb, WHOLE_SIDE)
-        found = self._run(small, scale, 0, 0, "whole", frame)
+        big_photo = self.detail and longest > DETAIL_ABOVE
+        seen = self._run(small, scale, 0, 0, "whole", frame, DETAIL_GATE if big_photo else MIN_CONFIDENCE)
+        found = [f for f in seen if f.score >= MIN_CONFIDENCE]
+        ran = ["whole"]
         if longest < UPSCALE_BELOW:
             factor = min(2.0, UPSCALE_MAX_SIDE / longest)
-            big = cv2.resize(rgb, (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor)),
-                             interpolation=cv2.INTER_LINEAR)
+            big = cv2.resize(
+                rgb, (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor)), interpolation=cv2.INTER_LINEAR
+            )
             found += self._run(big, big.shape[1] / rgb.shape[1], 0, 0, "x2", frame)
-        if self.detail and longest > DETAIL_ABOVE:
+            ran.append("x2")
+        if big_photo and (seen or self.detail == "always"):
             src, s2 = downscaled(rgb, PYRAMID_BASE)
             found += self._run(src, s2, 0, 0, "detail", frame)
-        return nms(found)
+            ran.append("detail")
+        return nms(found), tuple(ran)
 
     def detect(self, image: DecodedImage, prior: Prior = NO_PRIOR) -> DetectorResult:
         start = time.perf_counter()
