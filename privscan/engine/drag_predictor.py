@@ -18,12 +18,11 @@ import torch
 from numpy.typing import NDArray
 
 from privscan import weights
+from privscan.engine.entries import default_entry
 from privscan.errors import WeightsError
 from privscan.io.checkpoint import load_checkpoint
 from privscan.models.drag import PRIVATE_INDEX, Drag, drag_from_payload
 from privscan.models.preprocess import RESIZERS, batch_inputs, resize_square
-
-DEFAULT_ENTRY = "drag"
 
 
 @dataclass
@@ -57,11 +56,7 @@ class DragPredictor:
 
 
 def _drag_entry() -> weights.WeightEntry | None:
-    entries = [e for e in weights.load_manifest().values() if e.kind == "drag"]
-    if not entries:
-        return None
-    named = [e for e in entries if e.name == DEFAULT_ENTRY]
-    return named[0] if named else entries[-1]
+    return default_entry("drag")
 
 
 def load_drag_predictor(device: torch.device, path: Path | None = None) -> DragPredictor | None:

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,9 @@ from privscan.errors import PrivscanError
 from privscan.io.decode import DecodedImage
 from privscan.models.preprocess import batch_inputs, resize_square
 from privscan.report.schema import ModelInfo
+
+if TYPE_CHECKING:
+    from privscan.engine.drag_predictor import DragPredictor
 
 
 @dataclass
@@ -60,12 +63,26 @@ class Analysis:
         return None
 
 
+def _load_drag(device: torch.device, options: AuditOptions) -> DragPredictor | None:
+    """The run's DRAG predictor, or None when there are no DRAG weights (load_drag_predictor's rule).
+
+    Its module is imported only when there is a checkpoint to load: the DRAG model code imports
+    torch-geometric, about 2 s of every audit's start, and most runs have no DRAG weights registered.
+    """
+    from privscan.engine.entries import default_entry
+
+    if options.drag_weights is None and default_entry("drag") is None:
+        return None
+    from privscan.engine.drag_predictor import load_drag_predictor
+
+    return load_drag_predictor(device, options.drag_weights)
+
+
 class Pipeline:
     """Loaded detectors and models, ready to analyse batches of decoded images."""
 
     def __init__(self, options: AuditOptions) -> None:
         from privscan.detectors import registry
-        from privscan.engine.drag_predictor import load_drag_predictor
         from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
 
         self.options = options
@@ -77,7 +94,7 @@ class Pipeline:
             [s.name for s in self.specs], ocr_engine=options.ocr_engine, device=self.device
         )
         self._detector_info = [registry.describe(s) for s in self.specs]
-        self.drag = load_drag_predictor(self.device, options.drag_weights) if options.load_drag else None
+        self.drag = _load_drag(self.device, options) if options.load_drag else None
         self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
 
     # ---- description -------------------------------------------------------------------------------

@@ -22,14 +22,13 @@ from numpy.typing import NDArray
 
 from privscan import weights
 from privscan.device import autocast
+from privscan.engine.entries import default_entry
 from privscan.errors import WeightsError
 from privscan.io.checkpoint import load_checkpoint
 from privscan.masks.cam_masks import DEFAULT_THRESHOLD, attribute_masks
 from privscan.models.preprocess import resize_square
 from privscan.models.privobfnet import CHECKPOINT_FORMAT, PrivObfNet, model_from_payload
 from privscan.vocab import attribute_ids
-
-DEFAULT_ENTRY = "privobfnet"
 
 
 @dataclass
@@ -106,11 +105,7 @@ class PrivObfNetPredictor:
 
 
 def _entry() -> weights.WeightEntry | None:
-    entries = [e for e in weights.load_manifest().values() if e.kind == "privobfnet"]
-    if not entries:
-        return None
-    named = [e for e in entries if e.name == DEFAULT_ENTRY]
-    return named[0] if named else entries[-1]
+    return default_entry("privobfnet")
 
 
 def predictor_from_file(file: Path, device: torch.device, name: str) -> PrivObfNetPredictor:

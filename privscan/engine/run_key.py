@@ -46,11 +46,10 @@ def _weights_sha(entry_kind: str, path: Path | None) -> tuple[str, str | None]:
             return file.stem, weights.sha256_file(file)
         except OSError:
             return file.stem, None  # loading it will fail with the clear message when it is needed
-    from privscan.engine import drag_predictor, privobfnet_predictor
+    from privscan.engine.entries import default_entry  # not the predictor modules: they import model code
 
-    pick = drag_predictor._drag_entry if entry_kind == "drag" else privobfnet_predictor._entry
     try:
-        entry = pick()
+        entry = default_entry(entry_kind)
     except WeightsError:
         return "", None
     return (entry.name, entry.sha256) if entry is not None else ("", None)
