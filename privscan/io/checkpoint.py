@@ -7,21 +7,24 @@ them; the engine's predictors and the evaluators read them; this is the one read
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from privscan.errors import WeightsError
-from privscan.io.atomic import atomic_write_bytes
+from privscan.io.atomic import atomic_writer
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """torch.save to memory, then an atomic write: a crash never leaves a half-written checkpoint."""
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    """torch.save straight into an atomic writer: a crash (or a payload torch cannot save) never leaves a
+    half-written checkpoint, the temporary file is removed.
+
+    Not via an in-memory buffer first: a trainer's last.pt with optimiser state is ~350 MB, and the extra
+    copy cost ~0.25 s per save (measured) and as much memory again.
+    """
+    with atomic_writer(path) as f:
+        torch.save(payload, f)
 
 
 def load_checkpoint(path: Path, *, expected_format: str | None = None) -> dict[str, Any]:
