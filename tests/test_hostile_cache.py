@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_helpers import cli, copy_example, records_by_name, report, shared_tmp, text
+from hostile_helpers import cli, cli_here, copy_example, records_by_name, report, shared_tmp, text
 from PIL import Image
 from support import synth
 
@@ -93,7 +93,7 @@ def test_damaged_cache_is_moved_aside_and_rebuilt(tmp_path):
     assert len(lines) == 1 and "moved aside" in lines[0] and "Traceback" not in stderr
     assert list(out.glob("cache.sqlite.damaged-*"))
     assert rep["images"][0]["errors"] == []
-    again = report(cli("audit", root, "--out", out, "--detectors", "metadata", "--json"))
+    again = report(cli_here("audit", root, "--out", out, "--detectors", "metadata", "--json"))
     assert again["images"][0]["cached"] is True
 
 
@@ -153,7 +153,7 @@ def test_thin_image_does_not_poison_later_images_and_is_not_cached(tmp_path):
     for name in ("a_thin.jpg", "b_thin.png"):
         for e in by[name]["errors"]:
             assert "\n" not in e["message"] and len(e["message"]) <= 300
-    again = records_by_name(report(cli(*args, timeout=600)))
+    again = records_by_name(report(cli_here(*args)))
     assert again["c_astronaut.jpg"]["cached"] is True
     for name in ("a_thin.jpg", "b_thin.png"):
         if by[name]["errors"]:  # a record with detector errors is recomputed, never served from the cache

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from hostile_helpers import cli, copy_example, report, text
+from hostile_helpers import cli, cli_here, copy_example, report, text
 
 from privscan.io.names import display_name, printable
 
@@ -30,13 +30,13 @@ def test_non_utf8_name_is_audited_with_and_without_cache(tmp_path):
     root.mkdir()
     name = os.fsdecode(b"caf\xe9 \xff.jpg")
     copy_example("chelsea_gps.jpg", root / name)
-    for extra in ([], ["--no-cache"]):
-        result = cli("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json", *extra)
+    for run, extra in ((cli, []), (cli_here, ["--no-cache"])):  # the name's first pass is a real process
+        result = run("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json", *extra)
         rep = report(result)
         assert [Path(r["path"]).name for r in rep["images"]] == ["caf\\xe9 \\xff.jpg"]
         assert rep["images"][0]["errors"] == [] and rep["images"][0]["metadata"]
         json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    again = report(cli("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json"))
+    again = report(cli_here("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json"))
     assert again["images"][0]["cached"] is True
 
 

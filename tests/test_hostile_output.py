@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostile_helpers import can_mount_tmpfs, cli, copy_example, records_by_name, report, text, tmpfs
+from hostile_helpers import can_mount_tmpfs, cli, cli_here, copy_example, records_by_name, report, text, tmpfs
 
 from privscan.engine.audit import run_audit
 from privscan.engine.options import AuditOptions
@@ -111,7 +111,7 @@ def test_second_audit_on_the_same_out_is_refused(tmp_path):
         line = _one_error_line(stderr)
         assert f"another privscan audit (pid {os.getpid()}) is writing to" in line
         assert not (out / "records.jsonl").exists()
-    assert cli("audit", root, "--out", out, "--detectors", "metadata", "-q").returncode == 0
+    assert cli_here("audit", root, "--out", out, "--detectors", "metadata", "-q").returncode == 0
 
 
 def test_stale_part_files_of_a_killed_run_are_removed(tmp_path):
@@ -150,13 +150,13 @@ def test_redact_out_inside_or_equal_to_the_input(tmp_path):
     assert parent.returncode == 2 and "holds the input folder" in _one_error_line(text(parent)[1])
     # redacted copies inside the input folder: a later audit leaves them out, a second redact does not nest
     inside = root / "shared"
-    done = cli("redact", root, "--hide", "face", "--out", inside, "--dry-run")
+    done = cli_here("redact", root, "--hide", "face", "--out", inside, "--dry-run")
     assert done.returncode == 0, text(done)[1]
     real = cli("redact", root, "--hide", "face", "--out", inside)
     assert real.returncode == 0, text(real)[1]
     assert (inside / "p0_astronaut.jpg").exists()
-    rep = report(cli("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json"))
+    rep = report(cli_here("audit", root, "--out", tmp_path / "out", "--detectors", "metadata", "--json"))
     assert list(records_by_name(rep)) == ["p0_astronaut.jpg"]
     assert not any("shared" in r["path"] for r in rep["images"])
-    again = cli("redact", root, "--hide", "face", "--out", inside, "--overwrite")
+    again = cli_here("redact", root, "--hide", "face", "--out", inside, "--overwrite")
     assert again.returncode == 0 and not (inside / "shared").exists()
