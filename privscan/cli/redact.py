@@ -86,9 +86,8 @@ def redact(
     Exit status 1 when some file could not be redacted (each gets a one-line error; the others are done).
     """
     from privscan import vocab
-    from privscan.engine.redaction import RedactOptions, record_json
-    from privscan.engine.redaction import redact as run_redact
     from privscan.errors import UsageError
+    from privscan.io.out_path import refuse_out_over_inputs
     from privscan.masks.obfuscate import parse_color
 
     if not hide.strip():
@@ -98,6 +97,11 @@ def redact(
         rgb = parse_color(color)
     except ValueError as e:
         raise UsageError(f"--color: {e}") from e
+    refuse_out_over_inputs(paths or [], out)  # before the engine import below (torch, ~1 s): fail fast
+
+    from privscan.engine.redaction import RedactOptions, record_json
+    from privscan.engine.redaction import redact as run_redact
+
     options = RedactOptions(
         hide=tuple(ids),
         style=style.strip().lower(),

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from privscan.errors import UsageError
 from privscan.io.discover import discover_all
 from privscan.report.redaction import RedactedFile
 from privscan.report.schema import ErrorModel
@@ -77,18 +76,6 @@ def plan_jobs(
             targets[out_key] = f
             jobs.append(Job(f, output, sidecar_dir))
     return jobs, problems
-
-
-def refuse_out_over_inputs(paths: Sequence[str | os.PathLike[str]], out_dir: Path | None) -> None:
-    """--out equal to (or holding) an input folder would mix copies with originals: say so, not 'no images'."""
-    if out_dir is None:
-        return
-    out_root = out_dir.expanduser().resolve()
-    for raw in paths:
-        root = Path(raw).expanduser().resolve()
-        if root.is_dir() and root.is_relative_to(out_root):
-            what = "is the input folder" if root == out_root else f"holds the input folder {root}"
-            raise UsageError(f"--out {out_root} {what}", hint="choose an output folder outside the inputs")
 
 
 def _is_output(path: Path, out_root: Path | None) -> bool:

@@ -22,12 +22,13 @@ from privscan.engine.redaction.from_report import ReportSource
 from privscan.engine.redaction.live import LiveSource
 from privscan.engine.redaction.options import RedactOptions
 from privscan.engine.redaction.per_file import redact_file
-from privscan.engine.redaction.planning import existing_outputs, failed_file, plan_jobs, refuse_out_over_inputs
+from privscan.engine.redaction.planning import existing_outputs, failed_file, plan_jobs
 from privscan.engine.redaction.policy import unlocatable
 from privscan.engine.redaction.sources import RegionSource
 from privscan.errors import UsageError
 from privscan.io.atomic import OutputExistsError, atomic_write_text
 from privscan.io.discover import REDACT_SIDECAR_PREFIX
+from privscan.io.out_path import refuse_out_over_inputs
 from privscan.report.redaction import RedactedFile, RedactionRecord
 
 SIDECAR_PREFIX = REDACT_SIDECAR_PREFIX  # discovery knows folders holding such a record as privscan's output
