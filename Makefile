@@ -14,8 +14,12 @@ demo: setup
 	$(BIN)/privscan audit examples/ --out out/demo
 	@echo "reports: out/demo/report.json, out/demo/report.html"
 
+# one pytest-xdist worker per core (at most 4: each loads its own models); a test file stays on one worker,
+# so a module's fixture (a trained model) is built once
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(JOBS) --dist loadfile
 
 # ruff, then mypy (its configuration, strict on io/report/engine/detectors, is in pyproject.toml)
 lint: setup-dev

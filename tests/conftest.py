@@ -14,7 +14,13 @@ ARTIFACTS = REPO / "out" / "test-artifacts"
 
 # Trained checkpoints registered by tests must never land in the repository's weights/ manifest.
 os.environ.setdefault("PRIVSCAN_WEIGHTS_DIR", str(REPO / "out" / "test-weights"))
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs one worker per core: one torch/OpenMP thread each, here and in the subprocesses
+    # the tests start, or the workers' threads would wait on each other
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+else:
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,30 @@ def write_vispr(root: Path, counts: dict[str, int], *, size: int = 128, patch: i
     return truth
 
 
+def write_masks_gt(val: list[dict], data: Path, path: Path, size: int = 128) -> Path:
+    """The patterns' boxes as pixel ground truth in VISPR's redaction format (COCO RLE), for `--masks-gt`.
+    Faces are given under VISPR's merged redaction id (a105_face_all), the rest under their own ids."""
+    from privscan.train.vispr_metrics import rle_encode
+
+    gt: dict = {"annotations": {}}
+    for entry in val:
+        attributes = []
+        for attr, (x0, y0, x1, y1) in entry["boxes"].items():
+            mask = np.zeros((size, size), dtype=bool)
+            mask[y0:y1, x0:x1] = True
+            attr_id = "a105_face_all" if attr == "a9_face_complete" else attr
+            attributes.append({"attr_id": attr_id, "segmentation": rle_encode(mask)})
+        gt["annotations"][entry["id"]] = {
+            "image_id": entry["id"],
+            "image_path": str(entry["path"].relative_to(data)),
+            "image_height": size,
+            "image_width": size,
+            "attributes": attributes,
+        }
+    path.write_text(json.dumps(gt))
+    return path
+
+
 def pattern_figures(predictor, val: list[dict]) -> dict[str, float]:
     """What the training test asserts, from a loaded PrivObfNet predictor on the `val` entries of write_vispr:
     accuracy on the three patterns at p >= 0.5, the best constant answer's accuracy, and the pointing game

@@ -62,7 +62,7 @@ def test_full_disk_is_one_line_exit_2_and_nothing_half_written(tmp_path, cache):
 def test_full_disk_while_writing_html_monkeypatched(tmp_path, monkeypatch):
     # the same check where a tmpfs cannot be mounted: the atomic writer's file fails like a full disk
     root = _photos(tmp_path / "photos", 2)
-    real_fdopen = os.fdopen
+    real_open = open
 
     class FullDisk:
         def __init__(self, f: object) -> None:
@@ -80,7 +80,8 @@ def test_full_disk_while_writing_html_monkeypatched(tmp_path, monkeypatch):
         def __exit__(self, *exc: object) -> None:
             self._f.close()  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(atomic.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
+    # the atomic writer opens its temporary file with the built-in open: shadowed in that module only
+    monkeypatch.setattr(atomic, "open", lambda *a, **k: FullDisk(real_open(*a, **k)), raising=False)
     out = tmp_path / "out"
     with pytest.raises(OutputError, match=r"cannot write .*report\.json: No space left on device"):
         run_audit([str(root)], AuditOptions(detectors=("metadata",)), out)

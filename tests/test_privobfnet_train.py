@@ -28,13 +28,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from privobfnet_helpers import pattern_figures, write_vispr
+from click.testing import Result
+from privobfnet_helpers import pattern_figures, write_masks_gt, write_vispr
+from typer.testing import CliRunner
 
 from privscan import weights
+from privscan.cli.app import app
 from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
 from privscan.io.checkpoint import load_checkpoint
 from privscan.train.privobfnet_trainer import TrainConfig, train
-from privscan.train.vispr_metrics import rle_encode
 
 ROOT = Path(__file__).resolve().parents[1]
 # benchmarks/training_test_spread.py trains with these same options over seeds and thread counts
@@ -46,10 +48,17 @@ TRAIN_ARGS = [
 
 
 def _privscan(args: list[str], weights_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The command in a real process (the training run: one real process start in this file)."""
     env = {**os.environ, "PRIVSCAN_WEIGHTS_DIR": str(weights_dir)}
     return subprocess.run(
         [sys.executable, "-m", "privscan", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
+
+
+def _privscan_here(args: list[str], weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """The same command through the CLI app in this process (no second interpreter and torch import)."""
+    monkeypatch.setenv("PRIVSCAN_WEIGHTS_DIR", str(weights_dir))
+    return CliRunner().invoke(app, args, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -100,35 +109,19 @@ def test_attributes_above_chance_and_cams_point_at_the_patterns(trained: dict) -
 
 
 @pytest.mark.slow
-def test_evaluate_command_reports_metrics_and_mask_miou(trained: dict, tmp_path: Path) -> None:
+def test_evaluate_command_reports_metrics_and_mask_miou(trained: dict, tmp_path: Path, monkeypatch) -> None:
     data = trained["data"]
-    gt: dict = {"annotations": {}}
-    for entry in trained["truth"]["val"]:
-        attributes = []
-        for attr, (x0, y0, x1, y1) in entry["boxes"].items():
-            mask = np.zeros((128, 128), dtype=bool)
-            mask[y0:y1, x0:x1] = True
-            # faces are given under VISPR's merged redaction id, the rest under our own ids
-            attr_id = "a105_face_all" if attr == "a9_face_complete" else attr
-            attributes.append({"attr_id": attr_id, "segmentation": rle_encode(mask)})
-        gt["annotations"][entry["id"]] = {
-            "image_id": entry["id"],
-            "image_path": str(entry["path"].relative_to(data)),
-            "image_height": 128,
-            "image_width": 128,
-            "attributes": attributes,
-        }
-    gt_file, out = tmp_path / "gt.json", tmp_path / "eval.json"
-    gt_file.write_text(json.dumps(gt))
-    result = _privscan(
+    gt_file, out = write_masks_gt(trained["truth"]["val"], data, tmp_path / "gt.json"), tmp_path / "eval.json"
+    result = _privscan_here(
         [
             "evaluate", "privobfnet", "--data", str(data), "--checkpoint", str(trained["run"] / "best.pt"),
             "--split", "val", "--json", str(out), "--masks-gt", str(gt_file), "--masks", "none",
             "--workers", "0", "--device", "cpu",
         ],
         trained["weights"],
+        monkeypatch,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["images"] == 24 and report["split"] == "val"
     assert set(report["privacy_score"]) == {"l1", "pearson", "spearman"}
@@ -167,7 +160,7 @@ def test_resume_continues_exactly(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_mask_stage_runs_the_detectors_before_training(tmp_path: Path) -> None:
+def test_default_mask_stage_runs_the_detectors_before_training(tmp_path: Path, monkeypatch) -> None:
     """The default `--masks detectors`: the real person/OCR detectors fill the cache, then training uses it."""
     from PIL import Image
     from skimage import data as skdata
@@ -176,15 +169,16 @@ def test_default_mask_stage_runs_the_detectors_before_training(tmp_path: Path) -
     write_vispr(root, {"train": 4, "val": 2}, size=64, patch=28, seed=4)
     # one training image is a real photo of a person, so the person guide is not empty everywhere
     Image.fromarray(skdata.astronaut()).resize((64, 64)).save(root / "images" / "train2017" / "2017_train0000.png")
-    result = _privscan(
+    result = _privscan_here(
         [
             "train", "privobfnet", "--data", str(root), "--out", str(tmp_path / "run"), "--epochs", "1",
             "--batch-size", "2", "--image-size", "64", "--crop-size", "32", "--crops", "2", "--workers", "0",
             "--device", "cpu", "--no-register",
         ],
         tmp_path / "weights",
+        monkeypatch,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.exit_code == 0, result.output
     assert "masks (train+val): 6 computed, 0 cached, 0 failed" in result.stderr
     cached = list((tmp_path / "run" / "mask_cache").glob("*/*.npz"))
     assert len(cached) == 6

@@ -13,18 +13,19 @@ from typing import Any
 import torch
 
 from privscan.errors import WeightsError
-from privscan.io.atomic import atomic_writer
+from privscan.io.atomic import atomic_path
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """torch.save straight into an atomic writer: a crash (or a payload torch cannot save) never leaves a
-    half-written checkpoint, the temporary file is removed.
+    """torch.save to a temporary file that becomes `path` atomically: a crash (or a payload torch cannot
+    save) never leaves a half-written checkpoint, the temporary file is removed.
 
-    Not via an in-memory buffer first: a trainer's last.pt with optimiser state is ~350 MB, and the extra
-    copy cost ~0.25 s per save (measured) and as much memory again.
+    torch.save is given the temporary file's name, not a Python file object: its C++ writer then writes a
+    200 MB payload in 0.12 s where the file object took 0.37 s (measured), and no in-memory copy is made (a
+    trainer's last.pt with optimiser state is ~350 MB).
     """
-    with atomic_writer(path) as f:
-        torch.save(payload, f)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_checkpoint(path: Path, *, expected_format: str | None = None) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from privscan.models.drag_losses import dis_div_loss, grouping_bce, peak_normali
 from privscan.pretrained import imagenet_backbone, resolve_backbone_file
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks
 from privscan.train.classification_metrics import ClassificationMetrics, classification_metrics
-from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
+from privscan.train.common import adam, grad_scaler, mixed_precision, progress, seed_everything
 from privscan.train.drag_data import (
     LABEL_NAMES,
     PRIVATE,
@@ -307,10 +307,10 @@ class DragTrainer:
         cfg, train = self.cfg, data.split("train")
         weight = class_weights(train).to(self.device)
         _set_trainable(model.backbone, True)
-        opt = torch.optim.Adam(
+        opt = adam(
             [
-                {"params": model.backbone.parameters(), "lr": cfg.lr_finetune},
-                {"params": head.parameters(), "lr": cfg.lr_finetune_head},
+                {"params": list(model.backbone.parameters()), "lr": cfg.lr_finetune},
+                {"params": list(head.parameters()), "lr": cfg.lr_finetune_head},
             ],
             weight_decay=cfg.weight_decay,
         )
@@ -393,7 +393,7 @@ class DragTrainer:
         cfg, train = self.cfg, data.split("train")
         assert self.state.groups is not None
         target = ChannelGroups(**self.state.groups).one_hot().to(self.device)
-        opt = torch.optim.Adam(model.cgl.parameters(), lr=cfg.lr_cgl, weight_decay=cfg.weight_decay)
+        opt = adam([{"params": list(model.cgl.parameters()), "lr": cfg.lr_cgl}], weight_decay=cfg.weight_decay)
         self._restore_optimizers({"cgl": opt})
         model.backbone.eval()
         while self.state.stage_epoch < cfg.cgl_epochs:
@@ -618,7 +618,7 @@ def joint_step(
 
 def joint_optimizers(model: Drag, cfg: DragTrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
     """Adam with per-part learning rates for Lcls, and a CGL-only Adam for Dis+Div."""
-    opt = torch.optim.Adam(
+    opt = adam(
         [
             {"params": model.part_parameters("backbone"), "lr": cfg.lr_backbone},
             {"params": model.part_parameters("cgl"), "lr": cfg.lr_cgl},
@@ -626,7 +626,7 @@ def joint_optimizers(model: Drag, cfg: DragTrainConfig) -> tuple[torch.optim.Opt
         ],
         weight_decay=cfg.weight_decay,
     )
-    return opt, torch.optim.Adam(model.cgl.parameters(), lr=cfg.lr_cgl, weight_decay=cfg.weight_decay)
+    return opt, adam([{"params": list(model.cgl.parameters()), "lr": cfg.lr_cgl}], weight_decay=cfg.weight_decay)
 
 
 def make_loader(

@@ -50,7 +50,7 @@ from privscan.models.privobfnet import (
     random_crop_offsets,
 )
 from privscan.models.privobfnet_losses import LossWeights, total_loss
-from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything
+from privscan.train.common import grad_scaler, mixed_precision, progress, seed_everything, sgd
 from privscan.train.mask_cache import MaskCache, MaskSource, default_mask_sources
 from privscan.train.privobfnet_data import (
     VisprImages,
@@ -181,7 +181,7 @@ def make_optimizer(pair: PrivObfNetPair, cfg: TrainConfig) -> torch.optim.SGD:
     backbone_params = [*pair.image.backbone.parameters(), *pair.cropped.backbone.parameters()]
     ids = {id(p) for p in backbone_params}
     head_params = [p for p in pair.parameters() if id(p) not in ids]
-    return torch.optim.SGD(
+    return sgd(
         [
             {"params": backbone_params, "lr": cfg.lr, "base_lr": cfg.lr},
             {"params": head_params, "lr": cfg.lr * cfg.head_lr_mult, "base_lr": cfg.lr * cfg.head_lr_mult},
