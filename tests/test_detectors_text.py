@@ -209,3 +209,18 @@ def test_easyocr_refuses_weights_whose_sha256_differs(tmp_path, monkeypatch) -> 
     monkeypatch.setenv("PRIVSCAN_WEIGHTS_DIR", str(tmp_path))
     with pytest.raises(WeightsError, match="sha256"):
         ocr.build_engine("easyocr")
+
+
+def test_detector_input_table_equals_rapidocr_preprocessing(detector: TextDetector, skimage_photo) -> None:
+    """The table-driven detector input (ocr.TableDetInput) is installed in the engine and gives exactly the
+    float32 tensor RapidOCR's own preprocessing computes, on a real photo and on every byte value."""
+    det = detector.engine._engine.text_det  # type: ignore[attr-defined]
+    fast = det.get_preprocess()
+    assert isinstance(fast, ocr.TableDetInput)
+    own = fast._pre  # RapidOCR's DetPreProcess, whose __call__ the table replaces
+    tile = np.arange(256, dtype=np.uint8).reshape(16, 16)  # 64 x 64 (RapidOCR sizes to multiples of 32)
+    every_byte = np.repeat(np.kron(tile, np.ones((4, 4), np.uint8))[:, :, None], 3, axis=2)
+    for bgr in (np.ascontiguousarray(skimage_photo("astronaut")[:, :, ::-1]), every_byte):
+        expected, got = own(bgr), fast(bgr)
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        assert np.array_equal(got, expected)

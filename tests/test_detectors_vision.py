@@ -78,11 +78,15 @@ def test_small_face_in_a_big_photo_is_found(faces: FaceDetector) -> None:
 
 
 def test_detail_pass_is_gated_by_the_whole_pass(faces: FaceDetector) -> None:
-    """A big photo in which the 960 px pass sees nothing face-like gets no 1600 px pass, unless asked."""
+    """A big photo in which the 960 px pass sees nothing small and face-like gets no 1600 px pass, unless
+    asked: neither gravel nor a portrait whose one face is big at 960 px."""
     import cv2
 
     gravel = cv2.resize(cv2.cvtColor(data.gravel(), cv2.COLOR_GRAY2RGB), (4000, 3000))
     assert faces.passes(decoded(gravel))[1] == ("whole",)
+    portrait = decoded(cv2.resize(data.astronaut(), (3000, 3000)))
+    found, ran = faces.passes(portrait)
+    assert ran == ("whole",) and len(found) == 1 and found[0].box.height > 48 * 3000 / 960
     assert FaceDetector(detail="always").passes(decoded(gravel))[1] == ("whole", "detail")
     assert FaceDetector(detail=False).passes(decoded(cv2.resize(data.coffee(), (4000, 3000))))[1] == ("whole",)
 

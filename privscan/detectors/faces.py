@@ -7,14 +7,18 @@ YuNet finds far smaller faces than MediaPipe's BlazeFace did (on real group and 
   finds the 15-25 px faces of small group photos;
 - photos larger than `DETAIL_ABOVE` (2000 px) also get a pass over the 1600 px copy (the one the other
   detectors already resized to), for faces too small at 960 px (a 25 px face of a 4000 px photo is 10 px
-  there, YuNet's limit, and 16 px at 1600) -- but only when the whole pass saw something face-like: a
-  candidate scoring >= `DETAIL_GATE` (0.35; findings need `MIN_CONFIDENCE`). One such pass costs about
-  4 passes at 960 px (0.37 s vs 0.09 s on a 2-core machine), which made faces the audit's slowest detector
-  when it ran on every big photo. Measured with `benchmarks/bench_small_faces.py` (real-dev's group photos
-  pasted into 4000 px scenes, faces 18-50 px tall): the gate keeps the detail pass's recall within the
-  figures in the README while it runs on a third of the audit benchmark's big photos; a crowd too small to
-  leave any trace at 960 px is what it gives up. The 2 x 2 overlapping tiles of the same copy that were
-  tried first cost about 5.8 passes at 960 px, for the same resolution.
+  there, YuNet's limit, and 16 px at 1600) -- but only when the whole pass saw a *small* face-like
+  candidate: one scoring >= `DETAIL_GATE` (0.35; findings need `MIN_CONFIDENCE`) whose box is at most
+  `DETAIL_GATE_SIDE` (48 px) tall in the 960 px copy. One such pass costs about 4 passes at 960 px
+  (0.37 s vs 0.09 s on a 2-core machine). Why small: the detail pass only adds faces under about 16 px at
+  960 px, and the faces of one group photo come in similar sizes, so a crowd too small to see shows itself
+  by the few faces that are just big enough (8-32 px candidates on every pasted group photo that the
+  detail pass helped, measured with `benchmarks/bench_small_faces.py`: real-dev's group photos pasted into
+  4000 px scenes, faces 18-50 px tall). A portrait's face (150-210 px at 960) no longer opens it: on the
+  audit benchmark's big photos every candidate was 150 px or more, and the pass, run on 5 of its 20
+  photos, was a sixth of the audit's time. What this gives up is a background crowd too small to leave
+  any candidate of its own behind a big face. The 2 x 2 overlapping tiles of the same copy that were tried
+  first cost about 5.8 passes at 960 px, for the same resolution.
 Overlapping detections are merged (IoU > 0.3 keeps the most confident).
 
 Boxes: YuNet's box is narrower than the usual face annotation (about 1.3 times taller than wide; the
@@ -66,6 +70,7 @@ UPSCALE_BELOW = 1000
 UPSCALE_MAX_SIDE = 1280
 DETAIL_ABOVE = 2000
 DETAIL_GATE = 0.35
+DETAIL_GATE_SIDE = 48  # px in the 960 px copy: only candidates this small open the detail pass
 MIN_CONFIDENCE = 0.6
 WIDEN, HEIGHTEN = 1.25, 1.05
 COMPLETE, PARTIAL = "a9_face_complete", "a10_face_partial"  # the VISPR ids this detector reports
@@ -105,6 +110,11 @@ def nms(faces: list[Face], iou: float = 0.3) -> list[Face]:
     return kept
 
 
+def _small(face: Face, scale: float) -> bool:
+    """Whether a candidate of the whole pass is small enough to open the detail pass (module docstring)."""
+    return face.box.height * scale / HEIGHTEN <= DETAIL_GATE_SIDE
+
+
 def classify(face: Face, width: int, height: int) -> tuple[str, list[str]]:
     """('a9_face_complete' | 'a10_face_partial', reasons) by the rule in the module docstring."""
     reasons = []
@@ -129,11 +139,11 @@ class FaceDetector:
     """Faces with boxes and complete/partial labels. Build once, call per image."""
 
     name = "faces"
-    version = f"faces-2+yunet-{_yuface_version()}+w960+x2+d1600+c{MIN_CONFIDENCE}"
+    version = f"faces-3+yunet-{_yuface_version()}+w960+x2+d1600g{DETAIL_GATE_SIDE}+c{MIN_CONFIDENCE}"
     weight_names: tuple[str, ...] = ()  # YuNet's weights are compiled into yuface's extension
 
     def __init__(self, *, detail: bool | Literal["always"] = True) -> None:
-        """`detail`: True runs the 1600 px pass on big photos where the whole pass saw a candidate (the
+        """`detail`: True runs the 1600 px pass on big photos where the whole pass saw a small candidate (the
         default), "always" on every big photo (what `benchmarks/bench_small_faces.py` compares), False never."""
         self._yuface = require_yuface()
         self.detail = detail
@@ -188,7 +198,7 @@ class FaceDetector:
             )
             found += self._run(big, big.shape[1] / rgb.shape[1], 0, 0, "x2", frame)
             ran.append("x2")
-        if big_photo and (seen or self.detail == "always"):
+        if big_photo and (self.detail == "always" or any(_small(f, scale) for f in seen)):
             src, s2 = downscaled(rgb, PYRAMID_BASE)
             found += self._run(src, s2, 0, 0, "detail", frame)
             ran.append("detail")

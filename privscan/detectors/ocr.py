@@ -176,6 +176,31 @@ def ort_session(path: object, threads: int | None = None) -> object:
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
+class TableDetInput:
+    """RapidOCR's text-detector input with its pixel arithmetic done through a 256-entry table.
+
+    RapidOCR scales each uint8 pixel to [-1, 1] in float64 (its mean/std are float64 arrays) and casts the
+    result to float32: 0.03 s per 960 px photo, a tenth of the detector's time. A pixel's value depends
+    only on its byte and channel, so the table (made by RapidOCR's own `normalize`) gives the very same
+    float32 values in 3 ms. Resizing stays RapidOCR's. Wraps one of its `DetPreProcess` objects.
+    """
+
+    def __init__(self, pre: Any) -> None:
+        self._pre = pre
+        levels = np.repeat(np.arange(256, dtype=np.uint8).reshape(256, 1, 1), 3, axis=2)
+        self._table = np.ascontiguousarray(pre.normalize(levels)[:, 0, :].T.astype(np.float32))  # (3, 256)
+
+    def __call__(self, img: NDArray[Any]) -> NDArray[Any] | None:
+        resized = self._pre.resize(img)
+        if resized is None:
+            return None
+        h, w = resized.shape[:2]
+        out = np.empty((1, 3, h, w), dtype=np.float32)
+        for c in range(3):
+            np.take(self._table[c], resized[:, :, c], out=out[0, c])
+        return out
+
+
 class RapidOcrEngine:
     """RapidOCR 3.x with the PP-OCRv6 small detector and recogniser shipped inside the package.
 
@@ -220,6 +245,10 @@ class RapidOcrEngine:
             holder = getattr(loader(), "session", None) if callable(loader) else None
             if holder is not None and hasattr(holder, "session"):
                 holder.session = ort_session(path, threads)
+        det = getattr(self._engine, "text_det", None)
+        if det is not None and callable(getattr(det, "get_preprocess", None)):
+            make = det.get_preprocess
+            det.get_preprocess = lambda: TableDetInput(make())
         self._lock = threading.Lock()
         self.det_side = det_side
         self.version = self.version_for(det_side)
