@@ -31,20 +31,30 @@ def _train(args: list[str], threads: int, weights: Path) -> None:
 
 def privobfnet_run(seed: int, threads: int, root: Path) -> dict:
     import torch
-    from privobfnet_helpers import pattern_figures, write_vispr
+    from privobfnet_helpers import pattern_figures, write_masks_gt, write_vispr
     from test_privobfnet_train import TRAIN_ARGS
 
     from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
+    from privscan.train.privobfnet_eval import evaluate
 
     truth = write_vispr(root / "vispr", {"train": 48, "val": 24}, size=128, patch=56, seed=seed)
     args = ["privobfnet", "--data", str(root / "vispr"), "--out", str(root / "run"), *TRAIN_ARGS]
     _train([*args, "--seed", str(seed), "--no-register"], threads, root / "w")
     predictor = load_privobfnet_predictor(torch.device("cpu"), root / "run" / "best.pt")
-    return pattern_figures(predictor, truth["val"])
+    figures = pattern_figures(predictor, truth["val"])
+    # what test_evaluate_command_reports_metrics_and_mask_miou asserts, from the same evaluation code
+    gt = write_masks_gt(truth["val"], root / "vispr", root / "gt.json")
+    report = evaluate(root / "run" / "best.pt", root / "vispr", "val", device_spec="cpu", masks="none", masks_gt=gt)
+    return {
+        **figures,
+        "l1": report["privacy_score"]["l1"],
+        "macro_map": report["attributes"]["macro_map"],
+        "miou": report["masks"]["miou"],
+    }
 
 
 def drag_run(seed: int, threads: int, root: Path) -> dict:
-    from drag_helpers import make_private_public_folders
+    from drag_helpers import held_out_auc, make_private_public_folders
     from test_drag_train import TINY
 
     from privscan.io.checkpoint import load_checkpoint
@@ -53,7 +63,7 @@ def drag_run(seed: int, threads: int, root: Path) -> dict:
     args = ["drag", "--data", str(data), "--out", str(root / "run"), "--val-fraction", "0.2", "--test-fraction", "0.3"]
     _train([*args, *TINY, "--seed", str(seed), "--no-register"], threads, root / "w")
     test = load_checkpoint(root / "run" / "best.pt", expected_format="privscan-drag")["metrics"]["test"]
-    return {"accuracy": test["accuracy"], "count": test["count"]}
+    return {"accuracy": test["accuracy"], "count": test["count"], "auc": held_out_auc(data, root / "run" / "best.pt")}
 
 
 def main() -> None:
@@ -75,7 +85,7 @@ def main() -> None:
                 rows.append(row)
         for threads in opts.threads:
             mine = [r for r in rows if r["threads"] == threads]
-            for key in ("accuracy", "chance", "pointing", "auc_mean", "auc_min"):
+            for key in ("accuracy", "auc", "chance", "pointing", "auc_mean", "auc_min", "l1", "macro_map", "miou"):
                 if key in mine[0]:
                     values = [r[key] for r in mine]
                     low, mid = min(values), statistics.median(values)

@@ -118,3 +118,30 @@ def make_private_public_folders(root: Path, per_class: int = 24, size: int = 160
         (root / "private" / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 20)
         (root / "public" / "not_an_image.png").write_text("this is text, not a PNG")
     return root
+
+
+def held_out_scores(data: Path, checkpoint: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(p_private, label) of the readable held-out test images of a folder data set, from a DRAG checkpoint
+    (None: the registered one), computed as the audit computes them."""
+    import torch
+
+    from privscan.engine.drag_predictor import load_drag_predictor
+    from privscan.io.decode import load_image
+    from privscan.models.preprocess import batch_inputs
+    from privscan.train.drag_data import load_privacy_data
+
+    predictor = load_drag_predictor(torch.device("cpu"), checkpoint)
+    assert predictor is not None
+    test = load_privacy_data(data).splits["test"]
+    held_out = [s for s in test if s.path.suffix == ".jpg" and s.path.stat().st_size > 100]  # not the broken files
+    p = predictor.predict(batch_inputs([load_image(s.path).rgb for s in held_out], predictor.input_size))
+    return np.asarray(p, dtype=np.float64), np.array([s.label for s in held_out])
+
+
+def held_out_auc(data: Path, checkpoint: Path | None = None) -> float:
+    """ROC AUC of p_private on the held-out images: how well DRAG ranks private above public, whatever
+    the calibration a short run leaves (0.5 for any constant answer)."""
+    from sklearn.metrics import roc_auc_score
+
+    p, labels = held_out_scores(data, checkpoint)
+    return float(roc_auc_score(labels, p))

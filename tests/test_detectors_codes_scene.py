@@ -66,8 +66,10 @@ def test_value_is_masked_in_the_report(codes: CodeDetector) -> None:
 def test_retail_barcodes_and_plain_photos_give_nothing(codes: CodeDetector) -> None:
     photo = data.chelsea().copy()
     paste(photo, symbol("4006381333931", "EAN13", 3), 20, 20)
-    assert codes.read(photo)  # zxing does read the product code ...
-    assert codes.detect(decoded(photo)).findings == []  # ... but a product code is not personal
+    import zxingcpp
+
+    assert zxingcpp.read_barcodes(photo)  # zxing can read the product code ...
+    assert codes.read(photo) == []  # ... but product codes are not personal: not searched for
     for name in ("coffee", "rocket", "astronaut"):
         assert codes.detect(decoded(getattr(data, name)())).findings == []
 

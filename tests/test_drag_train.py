@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from drag_helpers import make_private_public_folders, private_image, public_image
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from drag_helpers import held_out_scores, make_private_public_folders, private_image, public_image
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 from typer.testing import CliRunner
 
 from privscan import weights
@@ -17,7 +17,6 @@ from privscan.cli.app import app
 from privscan.engine.drag_predictor import load_drag_predictor
 from privscan.errors import UsageError, WeightsError
 from privscan.io.checkpoint import load_checkpoint
-from privscan.models.preprocess import batch_inputs
 from privscan.train.classification_metrics import classification_metrics
 from privscan.train.drag_data import PRIVATE, PUBLIC, SPLIT_FILE, load_privacy_data
 
@@ -192,7 +191,10 @@ def test_train_cli_learns_private_vs_public(tiny_data, tmp_path, monkeypatch, on
     test = best["metrics"]["test"]
     print(f"DRAG tiny run: best epoch {best['epoch']}, held-out accuracy {test['accuracy']:.4f} of {test['count']}")
     assert test["count"] >= 14
-    assert test["accuracy"] >= 0.8, test  # chance is 0.5
+    # spread over seeds 0-4 x {1, 2} threads (benchmarks/training_test_spread.py, idle 2-core AMD): accuracy
+    # min 0.933 / median 1.000 on 1 thread (this test's), 0.867 / 1.000 on 2; held-out ROC AUC 1.000 in all 10
+    # runs: the misses are calibration (p near 0.5), not ranking. Chance: 0.5 for both.
+    assert test["accuracy"] >= 0.75, test
     groups = json.loads((run / "channel_groups.json").read_text())
     assert len(groups["labels"]) == 1280 and sum(groups["sizes"]) == 1280
 
@@ -202,15 +204,12 @@ def test_train_cli_learns_private_vs_public(tiny_data, tmp_path, monkeypatch, on
     assert entry.metrics["test"]["accuracy"] == test["accuracy"]
     predictor = load_drag_predictor(torch.device("cpu"))
     assert predictor is not None and predictor.weights_sha256 == entry.sha256 and predictor.input_size == 128
-    data = load_privacy_data(tiny_data)
-    held_out = [s for s in data.splits["test"] if s.path.suffix == ".jpg" and s.path.stat().st_size > 100]
-    from privscan.io.decode import load_image
-
-    batch = batch_inputs([load_image(s.path).rgb for s in held_out], 128)
-    p = predictor.predict(batch)
-    np.testing.assert_array_equal(p, predictor.predict(batch))  # eval mode: identical twice
-    accuracy = float(((p >= 0.5).astype(int) == np.array([s.label for s in held_out])).mean())
-    assert accuracy == pytest.approx(test["accuracy"])
+    p, labels = held_out_scores(tiny_data)
+    np.testing.assert_array_equal(p, held_out_scores(tiny_data)[0])  # eval mode: identical twice
+    assert float(((p >= 0.5).astype(int) == labels).mean()) == pytest.approx(test["accuracy"])
+    auc = roc_auc_score(labels, p)
+    print(f"held-out ROC AUC {auc:.3f}")
+    assert auc >= 0.9  # ranks private above public (any constant answer: 0.5)
 
     # `privscan evaluate drag` reproduces the same figures and writes JSON
     out_json = tmp_path / "eval.json"

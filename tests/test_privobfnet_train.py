@@ -7,12 +7,21 @@ chance, and its class activation maps must peak inside the right pattern's box (
 The run is set up to land in the same place on any CPU and thread count: the pretrained backbone moves
 slowly (lr 0.002, the paper's) while the new CAM and privacy layers learn at 10x (`--head-lr-mult 10`), in
 batches of 4 (72 steps) with the last epoch at lr x 0.1. At lr 0.02 for all layers (30 steps) the outcome
-was chaotic: pattern accuracy 0.694 on one AMD machine, 0.944 on another. Spread of the asserted figures
-over seeds x {1, 2} threads (each seed its own data set too): `python benchmarks/training_test_spread.py`.
-Measured on an idle 2-core AMD box, seeds 0-4 x {1, 2} threads (min / median): per-pattern ROC AUC mean
-0.981 / 0.984 (1 thread) and 0.934 / 0.965 (2 threads), worst pattern 0.944 / 0.972 and 0.864 / 0.902
-(asserted: mean >= 0.85, worst >= 0.75; chance 0.5); pointing 0.846 / 0.892 and 0.676 / 0.821 (asserted
->= 0.6). Accuracy at p >= 0.5 (0.778-0.986) is printed, not asserted: it follows the calibration. The
+was chaotic: pattern accuracy 0.694 on one AMD machine, 0.944 on another. What is asserted is calibration-
+free (ranking, pointing, mask overlap), since a short run's calibration moves with the float order. Spread
+of every asserted figure over seeds 0-4 x {1, 2} threads (each seed its own data set too), measured with
+`python benchmarks/training_test_spread.py` on an idle 2-core AMD box (fused SGD), min / median:
+
+| figure | 1 thread | 2 threads | asserted | a constant / trivial answer |
+|---|---|---|---|---|
+| pattern ROC AUC, mean | 0.960 / 0.988 | 0.960 / 0.977 | >= 0.85 | 0.5 |
+| pattern ROC AUC, worst pattern | 0.902 / 0.972 | 0.881 / 0.951 | >= 0.75 | 0.5 |
+| pointing | 0.735 / 0.811 | 0.811 / 0.828 | >= 0.6 | about 0.25 |
+| macro mAP (evaluate) | 0.982 / 0.987 | 0.945 / 0.988 | > 0.8 | the labels' frequency |
+| privacy-score L1 (evaluate; max / median) | 0.208 / 0.172 | 0.224 / 0.182 | < 0.35 | |
+| mask mIoU (evaluate) | 0.323 / 0.352 | 0.283 / 0.343 | > 0.22 | 0.19 (the whole image as the mask) |
+
+Accuracy at p >= 0.5 (0.806-0.958) is printed, not asserted. The
 evaluate command then reports the paper's metrics and mask mIoU against pixel ground truth in VISPR's
 redaction format (COCO RLE), and `--resume` must continue a run exactly as if it had never stopped.
 """
@@ -102,8 +111,8 @@ def test_attributes_above_chance_and_cams_point_at_the_patterns(trained: dict) -
     print(f"pattern accuracy {accuracy:.3f} (majority baseline {chance:.3f}), pointing {pointing:.3f} of {points}")
     print(f"pattern ROC AUC mean {auc_mean:.3f}, worst pattern {auc_min:.3f} (any constant answer: 0.5)")
     # ranking, not accuracy at p >= 0.5: a short run's calibration moves with the float order (accuracy
-    # 0.778-0.986 over 5 seeds x {1, 2} threads, 0.819 against a 0.825 bar on one AMD box), its ranking far
-    # less (AUC mean min 0.934, worst pattern min 0.864 over the same 10 runs)
+    # 0.806-0.958 over 5 seeds x {1, 2} threads, 0.819 against a 0.825 bar on one AMD box), its ranking far
+    # less (AUC mean min 0.960, worst pattern min 0.881 over the same 10 runs)
     assert auc_mean >= 0.85 and auc_min >= 0.75
     assert pointing >= 0.6  # a random cell of the 4x4 map lands in a pattern's box about a quarter of the time
 
@@ -130,7 +139,9 @@ def test_evaluate_command_reports_metrics_and_mask_miou(trained: dict, tmp_path:
     masks = report["masks"]
     assert set(masks["per_attribute"]) == {"a105_face_all", "a30_credit_card", "a103_license_plate_complete"}
     print("mask mIoU", masks["miou"], masks["per_attribute"])
-    assert masks["miou"] > 0.25  # 4x4 maps against 56 px squares: coarse, far from zero
+    # 4x4 maps against 56 px squares: coarse. The whole image as every mask scores (56/128)^2 = 0.19
+    # (measured min over seeds x threads: 0.283, see the module docstring)
+    assert masks["miou"] > 0.22
 
 
 @pytest.mark.slow

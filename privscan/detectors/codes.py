@@ -31,8 +31,11 @@ from privscan.io.decode import DecodedImage
 
 MAX_SIDE = 1600  # the pyramid base other detectors already resized to (privscan.detectors.scale)
 ATTRIBUTE = "a38_ticket"
-#: zxing formats that identify a product, not a person
-RETAIL = frozenset({"EAN-13", "EAN-8", "UPC-A", "UPC-E", "ISBN", "EAN13", "EAN8", "UPCA", "UPCE"})
+#: the symbologies zxing-cpp looks for: those that carry tickets, passes, IDs, contacts, shipping labels and
+#: library or loyalty cards. Retail product codes (EAN/UPC/ISBN, GS1 DataBar) are not searched for: they
+#: would be dropped anyway, and leaving them out makes a photo's read 17% cheaper (measured, 20 photos)
+SEARCHED = ("QRCode", "MicroQRCode", "RMQRCode", "Aztec", "PDF417", "MicroPDF417", "DataMatrix", "MaxiCode",
+            "Code128", "Code39", "Code93", "Codabar", "ITF")  # fmt: skip
 
 # IATA Resolution 792 bar-coded boarding pass: 'M', legs 1-4, a 20-character passenger name, an electronic
 # ticket indicator, a 7-character booking reference (PNR), then airports and carrier.
@@ -82,20 +85,21 @@ class CodeDetector:
 
     name = "codes"
     kind = "code"
-    version = "codes-1+zxingcpp"
+    version = "codes-2+zxingcpp"
     weight_names: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         import zxingcpp
 
         self._zx = zxingcpp
+        self._formats = zxingcpp.BarcodeFormats([getattr(zxingcpp.BarcodeFormat, name) for name in SEARCHED])
 
     def read(self, rgb: NDArray[Any]) -> list[tuple[str, str, tuple[tuple[float, float], ...]]]:
         """(format, text, quad in pixels of `rgb`) of every code zxing-cpp decodes."""
         small, scale = downscaled(rgb, MAX_SIDE)
         gray = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2GRAY)
         out = []
-        for code in self._zx.read_barcodes(gray):
+        for code in self._zx.read_barcodes(gray, formats=self._formats):
             if not code.valid:
                 continue
             p = code.position
@@ -109,8 +113,6 @@ class CodeDetector:
         start = time.perf_counter()
         findings = []
         for fmt, text, quad in self.read(image.rgb):
-            if fmt.upper().replace("-", "") in {r.replace("-", "") for r in RETAIL}:
-                continue
             xs, ys = [x for x, _ in quad], [y for _, y in quad]
             box = Box(min(xs), min(ys), max(xs), max(ys))
             pad = 0.08 * max(box.width, box.height, 4.0)  # the quiet zone's first modules

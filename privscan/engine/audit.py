@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from privscan import __version__
+from privscan.detectors.scale import downscaled
 from privscan.engine import run_key
 from privscan.engine.cache import AuditCache
 from privscan.engine.fusion import build_record, error_record
@@ -185,8 +186,12 @@ AUDIT_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 def thumbnail_jpeg(image: DecodedImage, side: int) -> bytes:
-    """A small JPEG for the HTML report (the report layer inlines it as a data URI)."""
-    pil = Image.fromarray(image.rgb)
+    """A small JPEG for the HTML report (the report layer inlines it as a data URI).
+
+    Made from a copy at 4x the thumbnail's side, which the detectors have usually made already (the OCR
+    reads the photo at 1280 px): shrinking a 12 MP photo itself cost 0.02 s an image, 3% of an audit."""
+    small, _ = downscaled(image.rgb, 4 * side)
+    pil = Image.fromarray(small)
     pil.thumbnail((side, side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     pil.save(buf, "JPEG", quality=80, optimize=True)
