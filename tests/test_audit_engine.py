@@ -273,3 +273,27 @@ def test_models_drive_verdict_and_score_when_weights_exist(tmp_path, photos):
     guides = torch.cat([g for g in seen_guides if g is not None])
     assert guides.shape[1:] == (2, 64, 64)
     assert float(guides[:, 0].max()) > 0.5  # the astronaut's person mask reached the model
+
+
+def test_a_run_without_a_device_model_never_imports_torch(photos, tmp_path):
+    """Faces, text and metadata run on onnxruntime, YuNet and Pillow: such an audit (a fresh process, as a
+    user runs it) leaves torch unimported and says no model ran on a device; the scene classifier, which is
+    a torch model, brings the device back."""
+    script = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from privscan.engine.audit import run_audit\n"
+        "from privscan.engine.options import AuditOptions\n"
+        "result = run_audit([sys.argv[1]], AuditOptions(detectors=tuple(sys.argv[3].split(','))), Path(sys.argv[2]))\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'device': result.header.device,\n"
+        "                  'analysed': result.analysed}))\n"
+    )
+    runs = {}
+    for detectors in ("faces,text,metadata", "scene"):
+        out = tmp_path / detectors.replace(",", "-")
+        done = subprocess.run([sys.executable, "-c", script, str(photos), str(out), detectors], capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        runs[detectors] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs["faces,text,metadata"] == {"torch": False, "device": audit_module.run_key.NO_DEVICE, "analysed": 3}
+    assert runs["scene"]["torch"] is True and runs["scene"]["device"].startswith("cpu (")

@@ -284,7 +284,7 @@ class EasyOcrEngine:
 
     name = "easyocr"
     weight_names: tuple[str, ...] = ("easyocr_craft", "easyocr_english_g2")
-    packages: tuple[str, ...] = ("easyocr", "easyocr_en_models")
+    packages: tuple[str, ...] = ("easyocr", "easyocr_en_models", "torch")
 
     def __init__(self, *, device: str = "cpu", canvas: int = DEFAULT_MAX_SIDE, min_score: float = 0.3) -> None:
         _require("easyocr", "easyocr")

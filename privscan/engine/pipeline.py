@@ -17,21 +17,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 from privscan import __version__
 from privscan.detectors.base import Detector, DetectorResult, Finding, OcrWord
 from privscan.detectors.spec import BuildContext, DetectorSpec
-from privscan.device import describe, resolve_device
 from privscan.engine.options import AuditOptions
 from privscan.errors import PrivscanError
 from privscan.io.decode import DecodedImage
-from privscan.models.preprocess import batch_inputs, resize_square
 from privscan.report.schema import ModelInfo
 
 if TYPE_CHECKING:
+    import torch
+
     from privscan.engine.drag_predictor import DragPredictor
+    from privscan.engine.privobfnet_predictor import PrivObfNetPredictor
 
 
 @dataclass
@@ -79,23 +79,44 @@ def _load_drag(device: torch.device, options: AuditOptions) -> DragPredictor | N
 
 
 class Pipeline:
-    """Loaded detectors and models, ready to analyse batches of decoded images."""
+    """Loaded detectors and models, ready to analyse batches of decoded images.
+
+    torch is imported only when something in the run runs on the device (`run_key.uses_device`): a
+    metadata-, face- or text-only audit never loads it. `device` is then None and the detectors are built
+    for the CPU."""
 
     def __init__(self, options: AuditOptions) -> None:
         from privscan.detectors import registry
-        from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
+        from privscan.engine import run_key
 
         self.options = options
-        self.device = resolve_device(options.device)
-        self.device_name = describe(self.device)
-        context = BuildContext(device=str(self.device), ocr_engine=options.ocr_engine)
+        self.device: torch.device | None = None
+        self.device_name = run_key.NO_DEVICE
+        self.drag: DragPredictor | None = None
+        self.privobfnet: PrivObfNetPredictor | None = None
+        if run_key.uses_device(options):
+            from privscan.device import describe, resolve_device
+            from privscan.engine.privobfnet_predictor import load_privobfnet_predictor
+
+            self.device = resolve_device(options.device)
+            self.device_name = describe(self.device)
+            self.drag = _load_drag(self.device, options) if options.load_drag else None
+            self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
+        context = BuildContext(device=self.device_type, ocr_engine=options.ocr_engine)
         self.specs: list[DetectorSpec] = registry.resolved_specs(options.detectors, context)
         self.detectors: list[Detector] = registry.build_detectors(
-            [s.name for s in self.specs], ocr_engine=options.ocr_engine, device=self.device
+            [s.name for s in self.specs], ocr_engine=options.ocr_engine, device=self._build_device
         )
         self._detector_info = [registry.describe(s) for s in self.specs]
-        self.drag = _load_drag(self.device, options) if options.load_drag else None
-        self.privobfnet = load_privobfnet_predictor(self.device, options.privobfnet_weights)
+
+    @property
+    def device_type(self) -> str:
+        """'cpu' or 'cuda' ('cpu' when no model runs on a device)."""
+        return self.device.type if self.device is not None else "cpu"
+
+    @property
+    def _build_device(self) -> str:
+        return str(self.device) if self.device is not None else "cpu"
 
     # ---- description -------------------------------------------------------------------------------
 
@@ -160,14 +181,21 @@ class Pipeline:
         from privscan.detectors import registry
 
         self.detectors = registry.build_detectors(
-            [s.name for s in self.specs], ocr_engine=self.options.ocr_engine, device=self.device
+            [s.name for s in self.specs], ocr_engine=self.options.ocr_engine, device=self._build_device
         )
 
     def analyze(self, image: DecodedImage, only: Collection[str] | None = None) -> Analysis:
         return self.analyze_batch([image], only)[0]
 
-    @torch.inference_mode()
     def _run_models(self, analyses: list[Analysis]) -> None:
+        import torch
+
+        with torch.inference_mode():
+            self._run_models_on_device(analyses)
+
+    def _run_models_on_device(self, analyses: list[Analysis]) -> None:
+        from privscan.models.preprocess import batch_inputs
+
         rgbs = [a.image.rgb for a in analyses]
         if self.drag is not None:
             start = time.perf_counter()
@@ -189,6 +217,10 @@ class Pipeline:
 
 def _guides(analyses: list[Analysis], size: int) -> torch.Tensor:
     """(B, 2, size, size) person and text masks (zeros where a detector found none or did not run)."""
+    import torch
+
+    from privscan.models.preprocess import resize_square
+
     planes = []
     for a in analyses:
         h, w = a.image.height, a.image.width

@@ -82,7 +82,7 @@ class _Analyser:
             decode_data(Path(str(p)), bytes(b), self.options.max_pixels)
             for p, b in zip(batch["path"], batch["bytes"], strict=True)
         ]
-        size = self.options.model_batch(self.pipeline.device.type)
+        size = self.options.model_batch(self.pipeline.device_type)
         done = []
         for i in range(0, len(decoded), size):
             done.extend(decoded_records(self.pipeline, self.options, self.profile, decoded[i : i + size]))
