@@ -56,6 +56,14 @@ _NOT_NAME_WORDS = (
     only open closed entrance entry push pull stop off free menu special today tonight love home sweet best
     wishes congratulations party wedding welcome hello goodbye day night morning evening news weather sport
     sports team club league cup final service services parking private public toilet toilets information
+    kingdom koninkrijk königreich konigreich royaume reino regno republiek république republique república
+    republica repubblica republik rzeczpospolita bundesrepublik federativa federative federale federal
+    italiana italiano française francaise española espanola deutschland nederland nederlanden belgique
+    carta carte karte kaart tarjeta cartão cartao carteira identiteitskaart personalausweis identité identite
+    identidad identità identita identidade passeport pasaporte passaporto paspoort reisepass passaporte
+    nacional nationale nazionale residence permit titre séjour sejour aufenthaltstitel führerschein
+    fuhrerschein permis conduire patente rijbewijs union européenne europeenne european europea
+    gouvernement gobierno governo regierung ministère ministerio ministero
     """
 )
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())

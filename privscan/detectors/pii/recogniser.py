@@ -46,7 +46,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
 class PiiRecogniser:
     """Finds personal data in OCR lines. Stateless after construction; safe to share between threads."""
 
-    version = "pii-3"
+    version = "pii-4"
 
     def __init__(self, *, phone_region: str = "US", recognisers: tuple[Recogniser, ...] = RECOGNISERS) -> None:
         self.settings = PiiSettings(phone_region=phone_region)
