@@ -77,6 +77,46 @@ def test_documents_read_rotated_words_no_differently() -> None:
     assert f.attribute == "a31_passport" and f.detail["checks"] == "5/5" and len(f.regions) == 2
 
 
+def _words(lines: list[str]) -> list[OcrWord]:
+    """Made-up OCR words, one per space-separated token, 12 px per character, 40 px per line."""
+    words = []
+    for i, line in enumerate(lines):
+        x = 10
+        for token in line.split():
+            words.append(OcrWord(token, Box(x, 10 + 40 * i, x + 12 * len(token), 40 + 40 * i), 0.9, None, i))
+            x += 12 * (len(token) + 1)
+    return words
+
+
+def test_document_regions_are_the_values_not_the_title_or_labels() -> None:
+    """What --hide document paints on a card without an MRZ: each labelled value (on its label's line, or
+    on the next line under a label that ends its line), never the title or the labels themselves."""
+    lines = ["REPÚBLICA FEDERATIVA DO BRASIL CARTEIRA DE IDENTIDADE", "Sobrenome: FONSECA", "Nome: BEATRIZ",
+             "Data de nascimento: 04/09/1958", "Nacionalidade: BRA", "Surname / Nom", "DUPONT"]  # fmt: skip
+    words = _words(lines)
+    (doc,) = find_documents(words)
+    assert doc.attribute == "a29_ausweis"
+    for w in words:
+        painted = covered(doc.regions, w.box)
+        if w.text in ("FONSECA", "BEATRIZ", "04/09/1958", "BRA", "DUPONT"):
+            assert painted >= 0.9, w.text
+        else:
+            assert painted == 0.0, w.text
+
+
+def test_email_regions_leave_out_field_labels_and_the_action_bar() -> None:
+    lines = ["Inbox", "From: Rohan Deshpande", "To: team@example.com", "Subject: Our trip next month",
+             "Hi all, the train leaves at nine.", "Mobile: +91 81234 56741", "Reply Forward Archive"]  # fmt: skip
+    words = _words(lines)
+    (mail,) = [f for f in find_screens(lines_of(words), 1000) if f.attribute == "a92_email_content"]
+    for w in words:
+        painted = covered(mail.regions, w.box)
+        if w.line in (3, 4, 5) and not w.text.endswith(":"):
+            assert painted >= 0.9, w.text
+        elif w.line in (0, 6) or w.text in ("Subject:", "Mobile:"):
+            assert painted == 0.0, w.text
+
+
 def test_receipt_header_and_shop_address(detectors) -> None:
     doc = synth_intl.receipt(8, "GB")
     results = run(detectors, doc)

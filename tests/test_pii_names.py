@@ -21,6 +21,11 @@ from privscan.detectors.pii import names
     ("NOWHERE BANK", []),
     ("Grand Central Station", []),
     ("Summer Sale", []),
+    # identity documents' titles (OCR of real-format cards read these as names before)
+    ("KONINKRIJK DER NEDERLANDEN IDENTITEITSKAART", []),
+    ("REPUBBLICA ITALIANA CARTA D'IDENTITÀ", []),
+    ("REPÚBLICA FEDERATIVA DO BRASIL CARTEIRA DE IDENTIDADE", []),
+    ("Ana Van Der Berg", [("name_full", "Ana Van Der Berg")]),  # the particles stay name words
 ])  # fmt: skip
 def test_names(text: str, expected: list[tuple[str, str]]) -> None:
     assert pairs(names.names, text) == expected

@@ -121,6 +121,8 @@ def _value_regions(lines: list[Line], label_lines: list[int], skip: set[int]) ->
     for i in label_lines:
         text = lines[i].text
         end = max(m.end() for cue in LABELS for m in cue.pattern.finditer(text))
+        while end < len(text) and text[end].isalnum():  # a label matched by its stem ("nacionalidad|e")
+            end += 1
         start = end + len(text[end:]) - len(text[end:].lstrip(" :/.-"))
         if any(c.isalnum() for c in text[start:]):
             region = span_region(lines[i], start, len(text))
