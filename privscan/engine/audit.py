@@ -102,12 +102,13 @@ def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
 def decode_data(
     path: Path, data: bytes, max_pixels: int, stat_key: tuple[int, int, int, int] | None = None
 ) -> _Decoded:
-    """Hash and decode a file's bytes (read here, or handed over as a Ray binary block)."""
-    sha = sha256_bytes(data)
+    """Hash and decode a file's bytes (read here, or handed over as a Ray binary block); the bytes are
+    hashed once (a decoded image carries its hash)."""
     try:
-        return _Decoded(path, sha, decode_bytes(path, data, max_pixels=max_pixels), None, stat_key)
+        image = decode_bytes(path, data, max_pixels=max_pixels)
     except ImageError as e:
-        return _Decoded(path, sha, None, e, stat_key)
+        return _Decoded(path, sha256_bytes(data), None, e, stat_key)
+    return _Decoded(path, image.sha256, image, None, stat_key)
 
 
 def finish_records(

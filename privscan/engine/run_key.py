@@ -102,8 +102,15 @@ def uses_device(options: AuditOptions) -> bool:
     auto or cpu, the run never imports torch: a metadata-only audit starts 1.7 s sooner (measured)."""
     if (options.device or "auto").strip().lower() not in ("auto", "cpu"):
         return True  # --device cuda is checked (and refused where there is none) whatever the run needs
-    if any(sha for _, _, _, sha in _classifiers(options)) or options.drag_weights or options.privobfnet_weights:
+    if options.drag_weights is not None or options.privobfnet_weights is not None:
         return True
+    from privscan.engine.entries import default_entry
+
+    try:
+        if (options.load_drag and default_entry("drag") is not None) or default_entry("privobfnet") is not None:
+            return True
+    except WeightsError:
+        return True  # an unreadable manifest: the model loaders will say so in one line
     from privscan.detectors import registry
     from privscan.detectors.spec import BuildContext
 
