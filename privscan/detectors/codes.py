@@ -7,7 +7,7 @@ attribute, so every code is reported as a machine-readable ticket/pass (a38_tick
 `--hide code` alias names it), and `kind` says what the payload is (code_boarding_pass,
 code_driving_licence, code_contact, code_email, code_phone, code_geo, code_wifi, code_url, code_text; the
 report masks all of them as free text). Retail product codes (EAN/UPC/ISBN) identify a product, not
-a person: they are not reported.
+a person: zxing-cpp is not asked to look for them (`SEARCHED`).
 
 The decoded text is kept in `Finding.value` (reports mask it unless --show-values); the region is the
 code's quadrilateral (polygon) and its bounding box. zxing-cpp reads the photo at most at `MAX_SIDE` px
@@ -33,7 +33,7 @@ MAX_SIDE = 1600  # the pyramid base other detectors already resized to (privscan
 ATTRIBUTE = "a38_ticket"
 #: the symbologies zxing-cpp looks for: those that carry tickets, passes, IDs, contacts, shipping labels and
 #: library or loyalty cards. Retail product codes (EAN/UPC/ISBN, GS1 DataBar) are not searched for: they
-#: would be dropped anyway, and leaving them out makes a photo's read 17% cheaper (measured, 20 photos)
+#: would be dropped anyway, and leaving them out makes a photo's read 10% cheaper (0.029 vs 0.032 s, 20 photos)
 SEARCHED = ("QRCode", "MicroQRCode", "RMQRCode", "Aztec", "PDF417", "MicroPDF417", "DataMatrix", "MaxiCode",
             "Code128", "Code39", "Code93", "Codabar", "ITF")  # fmt: skip
 
