@@ -114,25 +114,38 @@ def find_documents(words: list[OcrWord]) -> list[Finding]:
 
 
 def _value_regions(lines: list[Line], label_lines: list[int], skip: set[int]) -> list[Region]:
-    """Where the labelled fields' values are printed: after the (last) label on its line, else on the
-    next line when that is not itself a label or MRZ line."""
+    """Where the labelled fields' values are printed: the text after each label up to the next label on its
+    line ("Sex: F  Nationality: NLD" gives "F" and "NLD"), or the next line when a label ends its line and
+    that line is not itself a label or MRZ line."""
     regions: list[Region] = []
     labelled = set(label_lines)
     for i in label_lines:
-        text = lines[i].text
-        end = max(m.end() for cue in LABELS for m in cue.pattern.finditer(text))
-        while end < len(text) and text[end].isalnum():  # a label matched by its stem ("nacionalidad|e")
-            end += 1
-        start = end + len(text[end:]) - len(text[end:].lstrip(" :/.-"))
-        if any(c.isalnum() for c in text[start:]):
-            region = span_region(lines[i], start, len(text))
-        elif i + 1 < len(lines) and i + 1 not in labelled and i + 1 not in skip:
-            region = span_region(lines[i + 1], 0, len(lines[i + 1].text))
-        else:
-            region = None
-        if region is not None:
-            regions.append(region)
+        spans = [(lines[i], start, end) for start, end in _value_spans(lines[i].text)]
+        if not spans and i + 1 < len(lines) and i + 1 not in labelled and i + 1 not in skip:
+            spans = [(lines[i + 1], 0, len(lines[i + 1].text))]
+        regions += [r for line, start, end in spans if (r := span_region(line, start, end)) is not None]
     return regions
+
+
+def _value_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the values between and after the labels of one line."""
+    labels = []
+    for cue in LABELS:
+        for m in cue.pattern.finditer(text):
+            end = m.end()
+            while end < len(text) and text[end].isalnum():  # a label matched by its stem ("nacionalidad|e")
+                end += 1
+            labels.append((m.start(), end))
+    labels.sort()
+    spans = []
+    for k, (_, end) in enumerate(labels):
+        stop = next((s for s, _ in labels[k + 1 :] if s >= end), len(text))
+        value = text[end:stop]
+        start = end + len(value) - len(value.lstrip(" :/.-"))
+        stop = start + len(text[start:stop].rstrip(" :/.-"))
+        if any(c.isalnum() for c in text[start:stop]):
+            spans.append((start, stop))
+    return spans
 
 
 class DocumentDetector:
