@@ -29,6 +29,7 @@ from privscan.errors import WeightsError
 from privscan.io.checkpoint import save_checkpoint
 from privscan.models.backbone import BACKBONE_CHANNELS
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, MAX_REGIONS, MIN_REGIONS, Drag, DragConfig
+from privscan.models.uninitialised import uninitialised
 
 AUTHORS_CODE = "guang-yanng/DRAG"
 AUTHORS_CLASSES = ("private", "public")  # their fc_cls output order
@@ -175,7 +176,8 @@ def import_authors_drag(backbone: Path, cgl: Path, dgcn: Path, *, arch: str, reg
     }
     check_resnet(states["backbone"], arch, files["backbone"])  # before building a model of that size
     config = DragConfig(backbone=arch, regions=regions, input_size=INPUT_SIZE, adjacency="authors")
-    model = Drag(config)  # random init, no download: every tensor is replaced below
+    with uninitialised():  # no download and no random draws: every tensor is replaced below (checked)
+        model = Drag(config)
     mapped = {**map_backbone(states["backbone"], arch, files["backbone"], model), **heads}
     missing, unexpected = model.load_state_dict(mapped, strict=False)
     if missing or unexpected:  # a mapping bug, not the user's input

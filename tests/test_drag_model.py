@@ -290,3 +290,19 @@ def test_peak_kmeans_recovers_planted_channel_groups(tmp_path):
     assert one_hot.shape == (groups, truth.numel()) and torch.equal(one_hot.sum(0), torch.ones(truth.numel()))
     result.save(tmp_path / "groups.json")
     assert ChannelGroups.load(tmp_path / "groups.json") == result
+
+
+def test_uninitialised_skips_the_random_draws_and_restores_them() -> None:
+    """Models rebuilt from checkpoints are built inside `uninitialised()`: torch.nn.init draws nothing there
+    (a strict load then sets every weight), and draws again once it is left."""
+    from privscan.models.uninitialised import uninitialised
+
+    marker = torch.full((64, 64), 7.0)
+    with uninitialised():
+        torch.nn.init.kaiming_uniform_(marker)
+        assert bool((marker == 7.0).all())
+        layer = torch.nn.Linear(4, 3)
+        layer.load_state_dict({"weight": torch.ones(3, 4), "bias": torch.zeros(3)})
+    assert torch.equal(layer(torch.ones(1, 4)), torch.full((1, 3), 4.0))
+    torch.nn.init.kaiming_uniform_(marker)
+    assert not bool((marker == 7.0).all())

@@ -35,6 +35,7 @@ from torch.nn import functional as F
 from torch_geometric.nn import DenseGCNConv
 
 from privscan.models.backbone import BACKBONE_CHANNELS, Backbone, feature_size
+from privscan.models.uninitialised import uninitialised
 
 CLASSES: tuple[str, str] = ("public", "private")  # logit order; p_private = softmax(logits)[:, 1]
 PRIVATE_INDEX = 1
@@ -243,6 +244,7 @@ def drag_from_payload(payload: dict[str, Any]) -> Drag:
             "made by an earlier privscan whose DRAG forward differed from the paper and the authors' code "
             "(no ReLU after the second GCN layer); retrain it"
         )
-    model = Drag(DragConfig.from_dict(payload["config"]))
+    with uninitialised():  # every weight comes from the checkpoint (strict load)
+        model = Drag(DragConfig.from_dict(payload["config"]))
     model.load_state_dict(payload["state_dict"])
     return model.eval()

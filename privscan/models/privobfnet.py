@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from privscan.models.backbone import BACKBONE_STRIDE, Backbone
+from privscan.models.uninitialised import uninitialised
 
 NUM_ATTRIBUTES = 68
 GUIDE_CHANNELS = 2  # guides[:, 0] = person mask (Human type = 1), guides[:, 1] = text mask (Text type = 2)
@@ -239,7 +240,8 @@ def model_from_payload(payload: dict, attribute_ids: Sequence[str]) -> PrivObfNe
     if list(config.get("attribute_ids", [])) != list(attribute_ids):
         raise ValueError("it was trained on a different attribute list")
     try:
-        model = from_config(config)
+        with uninitialised():  # every weight comes from the checkpoint (strict load)
+            model = from_config(config)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, RuntimeError) as e:
         raise ValueError(f"{type(e).__name__}: {e}") from e

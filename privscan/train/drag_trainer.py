@@ -37,6 +37,7 @@ from privscan.errors import UsageError
 from privscan.io.checkpoint import load_checkpoint
 from privscan.models.drag import CHECKPOINT_FORMAT, CLASSES, Drag, DragConfig, region_maps
 from privscan.models.drag_losses import dis_div_loss, grouping_bce, peak_normalised
+from privscan.models.uninitialised import uninitialised
 from privscan.pretrained import imagenet_backbone, resolve_backbone_file
 from privscan.train.channel_grouping import ChannelGroups, cluster_channels, collect_peaks
 from privscan.train.classification_metrics import ClassificationMetrics, classification_metrics
@@ -565,7 +566,8 @@ class DragTrainer:
     def _finish(self, data: PrivacyData) -> TrainResult:
         best_path = self.folder.best_path
         payload = load_checkpoint(best_path, expected_format=CHECKPOINT_FORMAT)
-        model = Drag(self.model_cfg)
+        with uninitialised():  # the best checkpoint's weights replace every tensor (strict load)
+            model = Drag(self.model_cfg)
         model.load_state_dict(payload["state_dict"])
         model.to(self.device).eval()
         if data.splits.get("test"):
