@@ -32,3 +32,10 @@ def timed(fn: Callable[[], object], device: torch.device, repeats: int, warmup: 
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far, all its threads (steadier than wall time on a shared
+    host: another machine's load takes wall time from a run, not CPU time)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

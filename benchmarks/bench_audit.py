@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _timing import peak_rss_mib  # benchmarks/_timing.py (script folder is on sys.path)
+from _timing import cpu_seconds, peak_rss_mib  # benchmarks/_timing.py (script folder is on sys.path)
 from PIL import Image
 
 from privscan.engine.audit import run_audit
@@ -60,14 +60,6 @@ def build_folder(root: Path, count: int, seed: int = 0) -> list[tuple[int, int]]
     return sizes
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process, all its threads."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=50)
@@ -95,9 +87,9 @@ def main() -> None:
     pipeline = Pipeline(options)
     load_s = time.perf_counter() - t0
     out = root / "out"
-    t1, cpu1 = time.perf_counter(), _cpu_seconds()
+    t1, cpu1 = time.perf_counter(), cpu_seconds()
     cold = run_audit([str(photos)], options, out, pipeline=pipeline, formats=("json", "html"))
-    cold_s, cold_cpu = time.perf_counter() - t1, _cpu_seconds() - cpu1
+    cold_s, cold_cpu = time.perf_counter() - t1, cpu_seconds() - cpu1
     t2 = time.perf_counter()
     warm = run_audit([str(photos)], options, out, pipeline=pipeline, formats=("json", "html"))
     warm_s = time.perf_counter() - t2
