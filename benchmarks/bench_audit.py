@@ -22,6 +22,7 @@ from _timing import cpu_seconds, peak_rss_mib  # benchmarks/_timing.py (script f
 from PIL import Image
 
 from privscan.engine.audit import run_audit
+from privscan.engine.lanes import auto_lanes
 from privscan.engine.options import AuditOptions
 from privscan.engine.pipeline import Pipeline
 
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--ocr", default="auto")
     parser.add_argument("--batch-size", type=int, default=None, help="default: 16 on CUDA, 1 on CPU")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lanes", type=int, default=None, help="analysis lanes (default: as an audit of the folder)")
     parser.add_argument("--keep", type=Path, help="build the folder here and keep it")
     args = parser.parse_args()
 
@@ -82,9 +84,11 @@ def main() -> None:
     )
     rss_before = peak_rss_mib()
 
-    options = AuditOptions(device=args.device, ocr_engine=args.ocr, batch_size=args.batch_size, workers=args.workers)
+    options = AuditOptions(
+        device=args.device, ocr_engine=args.ocr, batch_size=args.batch_size, workers=args.workers, lanes=args.lanes
+    )
     t0 = time.perf_counter()
-    pipeline = Pipeline(options)
+    pipeline = Pipeline(options, lanes=args.lanes or auto_lanes(args.images))
     load_s = time.perf_counter() - t0
     out = root / "out"
     t1, cpu1 = time.perf_counter(), cpu_seconds()
@@ -102,7 +106,8 @@ def main() -> None:
         f"device: {pipeline.device_name}; OCR engine: "
         f"{next((m.note for m in cold.report.header.models if m.name == 'text'), 'off')}"
     )
-    print(f"model loading: {load_s:.2f} s (once per run)")
+    lanes = f"{pipeline.lanes} lane(s) of {pipeline.threads or 'all'} thread(s)"
+    print(f"model loading: {load_s:.2f} s (once per run; {lanes})")
     print(
         f"cold audit: {cold_s:.1f} s for {len(cold.report.images)} images -> "
         f"{len(cold.report.images) / cold_s:.2f} images/s (report writing included; {cold.analysed} analysed, "

@@ -177,6 +177,7 @@ def print_table(tallies: dict[str, Tally], wall_per_image: float) -> None:
 def audit_and_score(data: Path, truth: dict, device: str, detectors: str | None) -> tuple[dict[str, Tally], list]:
     """Run the audit in-process over the truth's files (empty cache) and score its records."""
     from privscan.engine.audit import run_audit
+    from privscan.engine.lanes import auto_lanes
     from privscan.engine.options import AuditOptions
     from privscan.engine.pipeline import Pipeline
 
@@ -184,10 +185,10 @@ def audit_and_score(data: Path, truth: dict, device: str, detectors: str | None)
     if detectors:
         kwargs["detectors"] = tuple(d.strip() for d in detectors.split(",") if d.strip())
     options = AuditOptions(**kwargs)  # type: ignore[arg-type]
-    t0 = time.perf_counter()
-    pipeline = Pipeline(options)
-    load_s = time.perf_counter() - t0
     files = [str(data / name) for name in sorted(truth["images"]) if (data / name).is_file()]
+    t0 = time.perf_counter()
+    pipeline = Pipeline(options, lanes=auto_lanes(len(files)))  # as an audit of the folder would
+    load_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="privscan-real-") as out:
         t1 = time.perf_counter()
         result = run_audit(files, options, Path(out), pipeline=pipeline, formats=())

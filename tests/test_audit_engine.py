@@ -53,9 +53,9 @@ class DecodeCounter:
         self.paths: list[str] = []
         real = audit_module._read_and_decode
 
-        def counted(path: Path, max_pixels: int):
+        def counted(path: Path, max_pixels: int, sides: tuple[int, ...] = ()):
             self.paths.append(path.name)
-            return real(path, max_pixels)
+            return real(path, max_pixels, sides)
 
         monkeypatch.setattr(audit_module, "_read_and_decode", counted)
 

@@ -148,6 +148,7 @@ SPEC = DetectorSpec(
     version=CodeDetector.version,
     build=_build,
     order=40,
+    sides=(MAX_SIDE,),
     packages=("zxingcpp",),
     locates=frozenset({ATTRIBUTE}),
 )

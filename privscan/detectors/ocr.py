@@ -22,6 +22,7 @@ import unicodedata
 from importlib import metadata
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -261,7 +262,7 @@ class RapidOcrEngine:
 
     def read(self, rgb: NDArray[Any]) -> list[OcrWord]:
         with self._lock:
-            out = self._engine(np.ascontiguousarray(rgb[:, :, ::-1]), return_word_box=True)
+            out = self._engine(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR), return_word_box=True)
         words_per_line = getattr(out, "word_results", None) or ()
         txts = getattr(out, "txts", None)
         if not words_per_line or txts is None:
@@ -351,12 +352,13 @@ def engine_class(name: str | None) -> type[RapidOcrEngine] | type[EasyOcrEngine]
     return EasyOcrEngine if resolve_engine_name(name) == "easyocr" else RapidOcrEngine
 
 
-def build_engine(name: str | None = "auto", *, device: str = "cpu") -> OcrEngine:
-    """The OCR engine by name ('auto' = the measured default); WeightsError when its package is missing."""
+def build_engine(name: str | None = "auto", *, device: str = "cpu", threads: int | None = None) -> OcrEngine:
+    """The OCR engine by name ('auto' = the measured default); WeightsError when its package is missing.
+    `threads`: onnxruntime's threads per session (RapidOCR; None = every core)."""
     resolved = resolve_engine_name(name)
     if resolved == "easyocr":
         return EasyOcrEngine(device=str(device))
-    return RapidOcrEngine()
+    return RapidOcrEngine(threads=threads)
 
 
 def _map_back(words: list[OcrWord], scale: float, width: int, height: int) -> list[OcrWord]:

@@ -172,6 +172,7 @@ SPEC = DetectorSpec(
     version=PersonDetector.version,
     build=_build,
     order=20,
+    sides=(SEG_SIDE,),
     requires=(face_detector.SPEC.name,),
     weights=PersonDetector.weight_names,
     packages=("mediapipe",),

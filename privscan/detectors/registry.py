@@ -116,12 +116,13 @@ def build_detectors(
     device: object = "cpu",
     ocr_max_side: int | None = None,
     with_requirements: bool = True,
+    threads: int | None = None,
 ) -> list[Detector]:
     """Build the named detectors (the default set when None) and those they require, in run order.
 
     WeightsError if one cannot load. `with_requirements=False` builds only the named ones (the caller then
-    supplies the required results in `prior` itself)."""
-    context = BuildContext(device=str(device), ocr_engine=ocr_engine, ocr_max_side=ocr_max_side)
+    supplies the required results in `prior` itself). `threads`: see BuildContext."""
+    context = BuildContext(device=str(device), ocr_engine=ocr_engine, ocr_max_side=ocr_max_side, threads=threads)
     built: list[Detector] = []
     for spec in resolved_specs(names, context, with_requirements=with_requirements):
         try:

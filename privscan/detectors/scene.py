@@ -32,6 +32,9 @@ from privscan.detectors.spec import BuildContext, DetectorSpec
 from privscan.io.decode import DecodedImage
 
 INPUT_SIDE = 224
+#: torch's thread count is the process's: one forward at a time sets it to 1 and back (every instance, so
+#: that two analysis lanes cannot interleave their set and restore and leave torch on one thread)
+_TORCH_THREADS = threading.Lock()
 THRESHOLD = 0.35
 #: classes named in the evidence: the row's classes with at least this probability
 EVIDENCE_MIN = 0.03
@@ -132,7 +135,6 @@ class SceneDetector:
         self.model = imagenet_backbone("mobilenet_v2", imagenet_head=True).eval().to(self.device)
         self.categories = imagenet_categories()
         self.rows = row_indices(self.categories)
-        self._lock = threading.Lock()
 
     def probabilities(self, rgb: NDArray[Any]) -> NDArray[Any]:
         """Softmax over the 1,000 ImageNet classes for one image."""
@@ -140,7 +142,7 @@ class SceneDetector:
 
         small, _ = downscaled(rgb, 2 * INPUT_SIDE)
         x = model_input(small, INPUT_SIDE).unsqueeze(0).to(self.device)
-        with self._lock, self._torch.inference_mode():
+        with _TORCH_THREADS, self._torch.inference_mode():
             # one 224 px image is too small a job to split: on CPU it runs on one thread (measured on a
             # loaded 2-core machine: 4.3-8.0 s per image on torch's 2 threads, 0.54-0.72 s on one)
             threads = self._torch.get_num_threads()
@@ -168,6 +170,7 @@ SPEC = DetectorSpec(
     version=SceneDetector.version,
     build=_build,
     order=50,
+    sides=(2 * INPUT_SIDE,),
     weights=SceneDetector.weight_names,
     packages=("torch", "torchvision"),
     finds=frozenset(row.attribute for row in TABLE),

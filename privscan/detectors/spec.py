@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a builder may use: the device and the OCR settings of the run."""
+    """What a builder may use: the device, the OCR settings of the run and the threads its native sessions
+    may use (None: the library's own default, every core; the audit's analysis lanes give each lane its
+    share, privscan.engine.lanes)."""
 
     device: str = "cpu"
     ocr_engine: str | None = "auto"
     ocr_max_side: int | None = None
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class DetectorSpec:
     default: bool = True  # part of the default audit
     #: named pixel masks its results carry in DetectorResult.masks ("person", "text"): PrivObfNet's guides
     masks: frozenset[str] = frozenset()
+    #: the downscaled copies (longest side, px) `detect` reads through `scale.downscaled` on every image: the
+    #: audit's decoding threads make them ahead, off the analysis thread
+    sides: tuple[int, ...] = ()
     #: for a detector whose version, weights or packages depend on the build context (the text detector's
     #: OCR engine): returns the spec as it is for that context, without loading anything
     contextual: Callable[[BuildContext], DetectorSpec] | None = field(default=None, compare=False)

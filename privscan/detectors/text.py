@@ -144,7 +144,7 @@ def text_version(engine_version: str, max_side: int, pii_version: str) -> str:
 
 
 def _build(context: BuildContext) -> TextDetector:
-    engine = ocr.build_engine(context.ocr_engine, device=context.device)
+    engine = ocr.build_engine(context.ocr_engine, device=context.device, threads=context.threads)
     return TextDetector(engine, max_side=context.ocr_max_side or DEFAULT_MAX_SIDE)
 
 
@@ -152,7 +152,13 @@ def _for_context(context: BuildContext) -> DetectorSpec:
     """The OCR engine decides the weights, packages and version (the engine's package version included)."""
     engine = ocr.engine_class(context.ocr_engine)
     version = text_version(engine.version_for(), context.ocr_max_side or DEFAULT_MAX_SIDE, PiiRecogniser.version)
-    return replace(SPEC, version=version, weights=engine.weight_names, packages=engine.packages)
+    return replace(
+        SPEC,
+        version=version,
+        weights=engine.weight_names,
+        packages=engine.packages,
+        sides=(context.ocr_max_side or DEFAULT_MAX_SIDE,),
+    )
 
 
 SPEC = DetectorSpec(
@@ -161,6 +167,7 @@ SPEC = DetectorSpec(
     version="text-3",  # the full version names the OCR engine: see `resolved`
     build=_build,
     order=0,
+    sides=(DEFAULT_MAX_SIDE,),  # the OCR's copy; `resolved` gives the run's --ocr-max-side
     weights=ocr.RapidOcrEngine.weight_names,  # the default engine's; `resolved` gives the chosen engine's
     packages=ocr.RapidOcrEngine.packages,
     locates=frozenset(pii.ATTRIBUTES.values()),

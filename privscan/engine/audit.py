@@ -1,7 +1,9 @@
 """`audit`: discover files, decode in parallel, analyse in batches, stream records, write the reports.
 
-Files are read and decoded in worker threads (Pillow releases the GIL) a few images ahead of the analysis,
-which runs in the calling thread. Records come out in discovery order (deterministic), each one streamed
+Files are read and decoded in worker threads (Pillow releases the GIL) a few images ahead of the analysis.
+The detectors run in the pipeline's lanes (several images side by side on a big enough run, see
+privscan.engine.lanes; else one lane); the calling thread checks the cache, runs the classifiers in batches
+and builds the records. Records come out in discovery order (deterministic), each one streamed
 to records.jsonl and committed to the cache as it finishes, so an interrupted audit loses nothing and a
 re-run decodes only what is new or changed.
 
@@ -29,12 +31,13 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from privscan import __version__
-from privscan.detectors.scale import downscaled
+from privscan.detectors.scale import downscaled, prepare
 from privscan.engine import run_key
 from privscan.engine.cache import AuditCache
 from privscan.engine.fusion import build_record, error_record
+from privscan.engine.lanes import auto_lanes
 from privscan.engine.options import AuditOptions
-from privscan.engine.pipeline import Pipeline
+from privscan.engine.pipeline import Analysis, Pipeline
 from privscan.errors import ImageError
 from privscan.io.decode import DecodedImage, StatKey, decode_bytes, max_file_bytes, read_file, sha256_bytes
 from privscan.io.discover import IMAGE_EXTENSIONS, Discovery, discover_all
@@ -91,12 +94,17 @@ class _Decoded:
     stat_before: StatKey | None = None  # the stat taken before the hashed bytes were read
 
 
-def _read_and_decode(path: Path, max_pixels: int) -> _Decoded:
+def _read_and_decode(path: Path, max_pixels: int, sides: tuple[int, ...] = ()) -> _Decoded:
+    """Runs in a decoding thread: read, hash, decode, and make the downscaled copies of `sides` that the
+    detectors and the thumbnail will read (`scale.prepare`), so the analysis thread does not resize."""
     try:
         file = read_file(path, max_bytes=max_file_bytes(max_pixels))
     except ImageError as e:
         return _Decoded(path, None, None, e)
-    return decode_data(path, file.data, max_pixels, file.stat_key)
+    decoded = decode_data(path, file.data, max_pixels, file.stat_key)
+    if decoded.image is not None:
+        prepare(decoded.image.rgb, sides)
+    return decoded
 
 
 def decode_data(
@@ -115,19 +123,23 @@ def finish_records(
     pipeline: Pipeline, options: AuditOptions, profile: NDArray[Any], images: list[DecodedImage]
 ) -> list[tuple[ImageRecord, bytes | None]]:
     """Analyse decoded images and turn each into its record and report thumbnail (local and Ray runs alike)."""
-    out = []
-    for image, analysis in zip(images, pipeline.analyze_batch(images), strict=True):
-        record = build_record(
-            analysis,
-            profile=profile,
-            pooling=options.pooling,
-            show_values=options.show_values,
-            private_threshold=options.private_threshold,
-        )
-        thumb = thumbnail_jpeg(image, options.thumbnail_side)
-        # the preview kept in the cache and the report: detected values painted over unless --show-values
-        out.append((record, thumb if options.show_values else redact_thumbnail(thumb, record)))
-    return out
+    return [record_of(analysis, options, profile) for analysis in pipeline.analyze_batch(images)]
+
+
+def record_of(
+    analysis: Analysis, options: AuditOptions, profile: NDArray[Any]
+) -> tuple[ImageRecord, bytes | None]:
+    """An analysed image's record and report thumbnail."""
+    record = build_record(
+        analysis,
+        profile=profile,
+        pooling=options.pooling,
+        show_values=options.show_values,
+        private_threshold=options.private_threshold,
+    )
+    thumb = thumbnail_jpeg(analysis.image, options.thumbnail_side)
+    # the preview kept in the cache and the report: detected values painted over unless --show-values
+    return record, thumb if options.show_values else redact_thumbnail(thumb, record)
 
 
 def decoded_records(
@@ -146,6 +158,13 @@ def decoded_records(
             record.sha256 = d.sha256
             out.append((record, None))
     return out
+
+
+def _done(analysis: Analysis) -> Future[Analysis]:
+    """A finished future (the one-lane path analyses in the calling thread, when the slot is dispatched)."""
+    future: Future[Analysis] = Future()
+    future.set_result(analysis)
+    return future
 
 
 def is_video(path: Path) -> bool:
@@ -207,6 +226,8 @@ class _Slot:
     record: ImageRecord | None = None
     thumbnail: bytes | None = None
     future: Future[_Decoded] | None = None
+    analysis: Future[Analysis] | None = None  # its detectors, running in a lane
+    sha256: str | None = None
 
 
 class Auditor:
@@ -221,12 +242,15 @@ class Auditor:
         planned = run_key.config_key(options)
         self.config_key = planned if planned is not None else self.pipeline.config_key()
         self.profile = options.profile()
+        #: the copies each decoding thread makes: the detectors' (their specs' `sides`) and the thumbnail's
+        self.copy_sides = (*run_key.copy_sides(options), 4 * options.thumbnail_side)
         self.analysed = self.reused = self.failed = 0
+        self._images = 0  # files in the run: the upper bound of images to analyse, which sizes the lanes
 
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
-            self._pipeline = Pipeline(self.options)
+            self._pipeline = Pipeline(self.options, lanes=self.options.lanes or auto_lanes(self._images))
         return self._pipeline
 
     @property
@@ -256,31 +280,44 @@ class Auditor:
     def run_with_thumbnails(
         self, files: list[Path], cache: AuditCache | None
     ) -> Iterator[tuple[ImageRecord, bytes | None]]:
-        """(record, report thumbnail) per file, in discovery order."""
+        """(record, report thumbnail) per file, in discovery order.
+
+        The window holds the next files: decoding ahead in the pool, then (in order) checked against the
+        cache and handed to a lane, at most `in_flight` at a time; the head's finished analyses are
+        completed in model batches and emitted."""
+        self._images = len(files)
         window: deque[_Slot] = deque()
         batch_size = self.options.model_batch(run_key.device_type(self.options))
-        ahead = batch_size + 2 * max(1, self.options.workers)
+        lanes = self._pipeline.lanes if self._pipeline is not None else self.options.lanes or auto_lanes(len(files))
+        in_flight = max(batch_size, 2 * lanes)
+        ahead = in_flight + 2 * max(1, self.options.workers)
         with ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="decode") as pool:
             pending = iter(files)
             exhausted = False
-            while True:
-                while not exhausted and len(window) < ahead:
-                    path = next(pending, None)
-                    if path is None:
-                        exhausted = True
-                        break
-                    window.append(self._slot(path, cache, pool))
-                if not window:
-                    return
-                if window[0].record is not None:
-                    yield self._emit(window.popleft())
-                    continue
-                batch: list[_Slot] = []
-                while window and window[0].record is None and len(batch) < batch_size:
-                    batch.append(window.popleft())
-                self._analyse(batch, cache)
-                for slot in batch:
-                    yield self._emit(slot)
+            try:
+                while True:
+                    while not exhausted and len(window) < ahead:
+                        path = next(pending, None)
+                        if path is None:
+                            exhausted = True
+                            break
+                        window.append(self._slot(path, cache, pool))
+                    if not window:
+                        return
+                    self._dispatch(window, cache, in_flight)
+                    if window[0].record is not None:
+                        yield self._emit(window.popleft())
+                        continue
+                    batch: list[_Slot] = []
+                    while window and window[0].analysis is not None and len(batch) < batch_size:
+                        batch.append(window.popleft())
+                    self._finish(batch, cache)
+                    for slot in batch:
+                        yield self._emit(slot)
+            finally:  # an interrupted run does not leave lanes analysing images nobody will read
+                for slot in window:
+                    if slot.analysis is not None:
+                        slot.analysis.cancel()
 
     def _slot(self, path: Path, cache: AuditCache | None, pool: ThreadPoolExecutor) -> _Slot:
         if is_video(path):  # metadata only, read with a few seeks: no cache needed
@@ -292,17 +329,24 @@ class Auditor:
             hit = cache.get(sha, self.config_key) if sha else None
             if hit is not None:
                 return self._from_cache(path, hit)
-        return _Slot(path, future=pool.submit(_read_and_decode, path, self.options.max_pixels))
+        return _Slot(path, future=pool.submit(_read_and_decode, path, self.options.max_pixels, self.copy_sides))
 
     def _from_cache(self, path: Path, hit: tuple[str, bytes | None]) -> _Slot:
         record = ImageRecord.model_validate_json(hit[0]).model_copy(update={"path": display_name(path), "cached": True})
         return _Slot(path, record=record, thumbnail=hit[1])
 
-    def _analyse(self, batch: list[_Slot], cache: AuditCache | None) -> None:
-        todo: list[tuple[_Slot, DecodedImage]] = []
-        for slot in batch:
+    def _dispatch(self, window: deque[_Slot], cache: AuditCache | None, in_flight: int) -> None:
+        """In window order, settle decoded files (cache hit by content, decoding error) or hand them to a
+        lane, until `in_flight` analyses are running."""
+        running = sum(1 for slot in window if slot.analysis is not None)
+        for slot in window:
+            if running >= in_flight:
+                return
+            if slot.record is not None or slot.analysis is not None:
+                continue
             assert slot.future is not None
             decoded = slot.future.result()
+            slot.future = None  # the decoded pixels now belong to the analysis alone
             if cache is not None and decoded.sha256 is not None and decoded.stat_before is not None:
                 cache.remember_file(slot.path, decoded.sha256, decoded.stat_before)
                 hit = cache.get(decoded.sha256, self.config_key)
@@ -315,17 +359,24 @@ class Auditor:
                 slot.record.path = display_name(slot.path)
                 slot.record.sha256 = decoded.sha256
                 self._store(cache, decoded.sha256, slot.record, None)
-            else:
-                assert decoded.image is not None
-                todo.append((slot, decoded.image))
-        if not todo:
-            return
-        finished = finish_records(self.pipeline, self.options, self.profile, [image for _, image in todo])
-        for (slot, image), (record, thumbnail) in zip(todo, finished, strict=True):
+                continue
+            assert decoded.image is not None
+            slot.sha256 = decoded.image.sha256
+            pipeline = self.pipeline
+            slot.analysis = (
+                pipeline.detect_async(decoded.image) if pipeline.lanes > 1 else _done(pipeline.detect(decoded.image))
+            )
+            running += 1
+
+    def _finish(self, batch: list[_Slot], cache: AuditCache | None) -> None:
+        """The batch's classifiers, then each slot's record and thumbnail (stored in the cache)."""
+        analyses = self.pipeline.finish([slot.analysis.result() for slot in batch if slot.analysis is not None])
+        for slot, analysis in zip(batch, analyses, strict=True):
+            record, thumbnail = record_of(analysis, self.options, self.profile)
             record.path = display_name(slot.path)
-            slot.record, slot.thumbnail = record, thumbnail
+            slot.record, slot.thumbnail, slot.analysis = record, thumbnail, None
             if not record.errors:  # a detector that failed is retried next run, never cached as done
-                self._store(cache, image.sha256, record, thumbnail)
+                self._store(cache, slot.sha256, record, thumbnail)
 
     def _store(self, cache: AuditCache | None, sha: str | None, record: ImageRecord, thumb: bytes | None) -> None:
         if cache is not None and sha is not None:

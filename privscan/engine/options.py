@@ -26,6 +26,7 @@ class AuditOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     batch_size: int | None = None  # None: 16 on CUDA, 1 on CPU (bigger CPU batches cost more per image)
     workers: int = 2  # decoding threads
+    lanes: int | None = None  # images analysed side by side; None: by the run's size (privscan.engine.lanes)
     show_values: bool = False
     recursive: bool = True
     include_hidden: bool = False
@@ -68,6 +69,7 @@ class AuditOptions:
             else (f"user {self.profile_user}" if self.profile_user is not None else "mean of VISPR's 30 users"),
             "batch_size": self.batch_size,
             "workers": self.workers,
+            "lanes": self.lanes,
             "drag_weights": str(self.drag_weights) if self.drag_weights else None,
             "privobfnet_weights": str(self.privobfnet_weights) if self.privobfnet_weights else None,
         }

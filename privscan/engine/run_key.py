@@ -78,6 +78,11 @@ def config_key(options: AuditOptions) -> str | None:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def copy_sides(options: AuditOptions) -> tuple[int, ...]:
+    """The downscaled copies (longest side, px) the run's detectors read on every image, largest first."""
+    return tuple(sorted({side for spec in _specs(options) or [] for side in spec.sides}, reverse=True))
+
+
 def planned_models(options: AuditOptions) -> list[ModelInfo]:
     """The run header's model list for a run that loaded none (status 'disabled', saying why)."""
     from privscan.detectors import registry
