@@ -111,3 +111,15 @@ def test_audit_with_mediapipe_prints_no_native_noise(tmp_path):
     )
     assert result.returncode == 0
     assert result.stderr == "", result.stderr
+
+
+def test_audit_with_two_lanes_from_the_command_line(tmp_path):
+    """--lanes reaches the engine: two lanes analyse the photos, the header records the choice."""
+    root = Path(__file__).resolve().parent.parent
+    photos = [str(root / "examples" / name) for name in ("astronaut.jpg", "coffee.jpg", "chelsea_gps.jpg")]
+    result = run("audit", *photos, "--out", str(tmp_path), "--detectors", "faces,metadata", "--lanes", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["header"]["options"]["lanes"] == 2
+    assert [Path(r["path"]).name for r in report["images"]] == ["astronaut.jpg", "coffee.jpg", "chelsea_gps.jpg"]
+    assert "a9_face_complete" in {a["id"] for a in report["images"][0]["attributes"]}

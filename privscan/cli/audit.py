@@ -82,6 +82,15 @@ def audit(
         int | None, typer.Option("--batch-size", min=1, help="Images per model batch (default: 16 on CUDA, 1 on CPU).")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Decoding threads.")] = 2,
+    lanes: Annotated[
+        int | None,
+        typer.Option(
+            "--lanes",
+            min=1,
+            help="Images analysed side by side, each on its share of the cores (default: one per 8 images, "
+            "up to the cores and 4; each lane holds its own models, about 390 MB).",
+        ),
+    ] = None,
     max_pixels: Annotated[
         int, typer.Option("--max-pixels", min=1, help="Refuse larger images (decompression-bomb guard).")
     ] = 120_000_000,
@@ -155,6 +164,7 @@ def audit(
         max_pixels=max_pixels,
         batch_size=batch_size,
         workers=workers,
+        lanes=lanes,
         show_values=show_values,
         recursive=recursive,
         include_hidden=hidden,

@@ -239,6 +239,7 @@ class Auditor:
     def __init__(self, options: AuditOptions, *, pipeline: Pipeline | None = None) -> None:
         self.options = options
         self._pipeline = pipeline
+        self._owns_pipeline = pipeline is None
         planned = run_key.config_key(options)
         self.config_key = planned if planned is not None else self.pipeline.config_key()
         self.profile = options.profile()
@@ -252,6 +253,11 @@ class Auditor:
         if self._pipeline is None:
             self._pipeline = Pipeline(self.options, lanes=self.options.lanes or auto_lanes(self._images))
         return self._pipeline
+
+    def close(self) -> None:
+        """Stop the lanes of a pipeline this auditor built (a caller's pipeline is the caller's to close)."""
+        if self._owns_pipeline and self._pipeline is not None:
+            self._pipeline.close()
 
     @property
     def models_loaded(self) -> bool:
@@ -499,6 +505,7 @@ def _run_audit_locked(
                 if on_record is not None:
                     on_record(record)
     finally:
+        auditor.close()
         if cache is not None:
             cache.close()
     header = auditor.header(paths)
