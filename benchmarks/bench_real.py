@@ -15,7 +15,10 @@ reads its truth.json (format `privscan-real-bench/1`, see the folder's README) a
   in the item's `accept` list (`*` = any attribute) cover >= 70% of its area together, and as *IoU* when
   one such region's box has IoU >= 0.5 with it (a region's bounding box is used for both);
 - on negatives: regions reported, images with any region, and private verdicts (all should be 0);
-- seconds per image: the detectors' own time per record (mean) and the run's wall time per image.
+- faces labelled partial: per face kind, the truth faces an a10_face_partial region matches (IoU >= 0.5);
+  real-dev's masked faces (`face_masked`) should all be, an uncovered face only when cut or turned away;
+- seconds per image: the detectors' own time per record (mean; in lanes, on a lane's one thread) and the
+  run's wall time per image.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+PARTIAL = "a10_face_partial"
 COVER_MIN = 0.7
 IOU_MIN = 0.5
 CATEGORIES = ("face", "plate", "document", "receipt", "negative")
@@ -105,6 +109,8 @@ class Tally:
     regions: int = 0  # negatives only
     images_with_regions: int = 0
     private: int = 0
+    #: face items only: kind -> [items, items an a10_face_partial region matches with IoU >= 0.5]
+    partial: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
 
 def score(truth: dict, seen: dict[str, dict]) -> tuple[dict[str, Tally], list[dict]]:
@@ -140,6 +146,10 @@ def score(truth: dict, seen: dict[str, dict]) -> tuple[dict[str, Tally], list[di
                 row[0] += 1
                 row[1] += cov >= COVER_MIN
                 row[2] += best >= IOU_MIN
+            if cat == "face":
+                a10 = max((iou(item["box"], box) for aid, box in regions if aid == PARTIAL), default=0.0)
+                tally.partial[item["kind"]][0] += 1
+                tally.partial[item["kind"]][1] += a10 >= IOU_MIN
             item_rows.append({"kind": item["kind"], "box": item["box"], "cover": round(cov, 3), "iou": round(best, 3)})
         details.append({"file": name, "category": cat, "image_hit": hit if expected else None, **obs,
                         "items": item_rows})
@@ -165,6 +175,11 @@ def print_table(tallies: dict[str, Tally], wall_per_image: float) -> None:
             tail = f"{mean_s:7.2f}" if first else ""
             print(f"{head} {kind:<12} {pct(cov, n) if n else '-':<16} {pct(iou_hits, n) if n else '-':<16} {tail}")
             first = False
+    faces = tallies.get("face")
+    if faces and faces.partial:
+        print("faces labelled a10_face_partial: " + ", ".join(
+            f"{kind} {hits}/{n}" for kind, (n, hits) in sorted(faces.partial.items())
+        ) + " (a face may also be partial by the frame or its pose)")
     neg = tallies.get("negative")
     if neg and neg.images:
         print(f"negatives: {neg.regions} regions on {neg.images_with_regions}/{neg.images} images, "

@@ -105,7 +105,10 @@ def test_payload_kinds(text: str, kind: str) -> None:
 def test_table_names_real_imagenet_classes_and_vispr_ids() -> None:
     rows = row_indices(imagenet_categories())
     assert len(rows) == len(TABLE) and all(len(r) == len(row.classes) for r, row in zip(rows, TABLE, strict=True))
-    assert registry.specs()["scene"].finds == frozenset(row.attribute for row in TABLE)
+    assert registry.specs()["scene"].finds == {*(row.attribute for row in TABLE), "a10_face_partial"}
+    from privscan.detectors.scene import COVER_CLASSES
+
+    assert set(COVER_CLASSES) <= set(imagenet_categories())
     with pytest.raises(KeyError, match="not ImageNet classes"):
         index = {c: i for i, c in enumerate(imagenet_categories()) if c != "altar"}
         row_indices([c for c in index])
@@ -134,3 +137,41 @@ def test_classifier_sees_the_photo(scene: SceneDetector) -> None:
     probs = scene.probabilities(data.chelsea())
     assert probs.shape == (1000,) and probs.sum() == pytest.approx(1.0, abs=1e-3)
     assert scene.categories[int(np.argmax(probs))] in {"tabby", "tiger cat", "Egyptian cat"}
+
+
+def test_a_face_crop_scored_as_a_mask_becomes_a10_that_replaces_a9() -> None:
+    """The covered-face rule on probability rows (the classes are real ImageNet names), and fusion's
+    replacement of the face detector's a9 for the same box only."""
+    from privscan.detectors.base import Box, Finding, Region
+    from privscan.detectors.scene import COMPLETE, COVER_THRESHOLD, PARTIAL, cover_findings
+    from privscan.engine.fusion import without_replaced
+
+    categories = imagenet_categories()
+    masked, bare = np.zeros(1000), np.zeros(1000)
+    masked[categories.index("gasmask")] = COVER_THRESHOLD - 0.05
+    masked[categories.index("ski mask")] = 0.1
+    masked[categories.index("neck brace")] = 0.5  # fires on bare faces too: not a covering class
+    bare[categories.index("neck brace")] = 0.9
+    boxes = [Box(10, 10, 60, 70), Box(100, 10, 150, 70)]
+    [covered] = cover_findings(np.stack([masked, bare]), boxes, categories)
+    assert covered.attribute == PARTIAL and covered.regions[0].box == boxes[0]
+    assert covered.score == pytest.approx(COVER_THRESHOLD + 0.05, abs=1e-3)
+    assert set(covered.detail["classes"]) == {"gasmask", "ski mask"} and covered.detail["replaces"] == COMPLETE
+    faces = [Finding(COMPLETE, 0.9, "face:yunet", regions=[Region(box=b)]) for b in boxes]
+    kept = without_replaced([*faces, covered])
+    assert kept == [faces[1], covered]  # the masked face is partial only; the other face stays complete
+
+
+def test_scene_classifies_the_found_faces_in_the_same_batch(scene: SceneDetector) -> None:
+    """A real uncovered face: its crop is classified with the photo and is not called covered."""
+    from privscan.detectors.faces import FaceDetector
+    from privscan.detectors.scene import face_boxes, face_crop
+
+    image = decoded(data.astronaut())
+    prior = {"faces": FaceDetector().detect(image)}
+    boxes = face_boxes(prior)
+    assert len(boxes) == 1
+    probs = scene.probabilities(image.rgb, [face_crop(image.rgb, b) for b in boxes])
+    assert probs.shape == (2, 1000) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-3)
+    assert np.allclose(probs[0], scene.probabilities(image.rgb), atol=1e-4)  # the photo's row is unchanged
+    assert scene.detect(image, prior).findings == []

@@ -63,12 +63,34 @@ def _metadata(finding: Finding, show_values: bool) -> MetadataFinding:
     )
 
 
+#: a replacing finding's region and the replaced one's must overlap this much to be the same thing
+REPLACES_IOU = 0.8
+
+
+def without_replaced(findings: list[Finding]) -> list[Finding]:
+    """The findings less those another finding replaces: one whose `detail["replaces"]` names their
+    attribute and whose first region is the same place (IoU >= REPLACES_IOU). The scene detector's
+    covered-face finding (a10) replaces the face detector's a9 for that face: a later detector knows more
+    about the same box, and the record should not call one face both complete and partial."""
+    replacing = [(f.detail["replaces"], f.regions[0].box) for f in findings if f.detail.get("replaces") and f.regions]
+    if not replacing:
+        return findings
+
+    def replaced(f: Finding) -> bool:
+        return bool(f.regions) and any(
+            f.attribute == attribute and f.regions[0].box.iou(box) >= REPLACES_IOU for attribute, box in replacing
+        )
+
+    return [f for f in findings if not replaced(f)]
+
+
 def fuse_attributes(analysis: Analysis, show_values: bool) -> list[AttributeResult]:
-    """Per attribute, every source's evidence (best first). A finding with an id VISPR does not know is a
-    detector bug: it is warned about (an error in the tests), never dropped without a word."""
+    """Per attribute, every source's evidence (best first), after `without_replaced`. A finding with an
+    id VISPR does not know is a detector bug: it is warned about (an error in the tests), never dropped
+    without a word."""
     known = vocab.by_id()
     evidence: dict[str, list[Evidence]] = {}
-    for finding in analysis.findings:
+    for finding in without_replaced(analysis.findings):
         if finding.attribute in known and finding.attribute != vocab.SAFE_ID:
             evidence.setdefault(finding.attribute, []).append(_evidence(finding, show_values))
         elif finding.attribute not in known and finding.attribute != NO_ATTRIBUTE:
