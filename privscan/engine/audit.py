@@ -295,7 +295,8 @@ class Auditor:
         window: deque[_Slot] = deque()
         batch_size = self.options.model_batch(run_key.device_type(self.options))
         lanes = self._pipeline.lanes if self._pipeline is not None else self.options.lanes or auto_lanes(len(files))
-        in_flight = max(batch_size, 2 * lanes)
+        # lanes: two images each, so a lane never waits for this thread; one lane analyses here, a batch at a time
+        in_flight = max(batch_size, 2 * lanes) if lanes > 1 else batch_size
         ahead = in_flight + 2 * max(1, self.options.workers)
         with ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="decode") as pool:
             pending = iter(files)
