@@ -183,13 +183,15 @@ class TableDetInput:
     RapidOCR scales each uint8 pixel to [-1, 1] in float64 (its mean/std are float64 arrays) and casts the
     result to float32: 0.03 s per 960 px photo, a tenth of the detector's time. A pixel's value depends
     only on its byte and channel, so the table (made by RapidOCR's own `normalize`) gives the very same
-    float32 values in 3 ms. Resizing stays RapidOCR's. Wraps one of its `DetPreProcess` objects.
+    float32 values; OpenCV's LUT applies it to each channel plane in 1.3 ms at 960 x 720 (numpy's `take`
+    took 10 ms). Resizing stays RapidOCR's. Wraps one of its `DetPreProcess` objects.
     """
 
     def __init__(self, pre: Any) -> None:
         self._pre = pre
         levels = np.repeat(np.arange(256, dtype=np.uint8).reshape(256, 1, 1), 3, axis=2)
-        self._table = np.ascontiguousarray(pre.normalize(levels)[:, 0, :].T.astype(np.float32))  # (3, 256)
+        table = pre.normalize(levels)[:, 0, :].T.astype(np.float32)  # (3, 256): channel, byte value
+        self._tables = [np.ascontiguousarray(table[c].reshape(256, 1)) for c in range(3)]
 
     def __call__(self, img: NDArray[Any]) -> NDArray[Any] | None:
         resized = self._pre.resize(img)
@@ -197,8 +199,8 @@ class TableDetInput:
             return None
         h, w = resized.shape[:2]
         out = np.empty((1, 3, h, w), dtype=np.float32)
-        for c in range(3):
-            np.take(self._table[c], resized[:, :, c], out=out[0, c])
+        for c, plane in enumerate(cv2.split(np.ascontiguousarray(resized))):
+            out[0, c] = cv2.LUT(plane, self._tables[c])
         return out
 
 
