@@ -70,6 +70,7 @@ def test_two_lanes_give_the_records_of_one_lane_in_the_same_order(folder, tmp_pa
     # the second astronaut is reused by content when the first one's record is stored before it is handed to
     # a lane, else analysed: which of the two depends on timing, the record does not
     assert double.failed == 2 and double.analysed + double.reused == 5
+    assert double.header.options["lanes"] == 2 and single.header.options["lanes"] == 1
 
 
 def test_an_interrupted_two_lane_audit_resumes_without_losing_or_repeating(folder, tmp_path):

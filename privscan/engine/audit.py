@@ -265,8 +265,10 @@ class Auditor:
 
     def header(self, inputs: Iterable[str]) -> RunHeader:
         """The run header; call it after the run so it names the models as they are (loaded or not needed)."""
+        options = self.options.for_header()
         if self._pipeline is not None:
             device, models = self._pipeline.device_name, self._pipeline.models_info()
+            options["lanes"] = self._pipeline.lanes  # what the run used (the option may have said "auto")
         else:
             device, models = run_key.device_name(self.options), run_key.planned_models(self.options)
         return RunHeader(
@@ -276,7 +278,7 @@ class Auditor:
             show_values=self.options.show_values,
             inputs=[display_name(p) for p in inputs],
             models=models,
-            options=self.options.for_header(),
+            options=options,
         )
 
     def run(self, files: list[Path], cache: AuditCache | None) -> Iterator[ImageRecord]:
