@@ -5,8 +5,8 @@ education, vehicles, ...) have no source at all. Many of them show as objects Im
 syringe, a mortarboard, a police van. `TABLE` maps each attribute to the ImageNet classes that show it, each
 row with the reason. Per row the evidence is the summed softmax probability of its classes (any of them
 shows the attribute); a row fires when that sum reaches its threshold, and the finding names the classes
-that carried it. Image-level only: the classifier locates nothing, so scene findings have no regions and
-no `--hide` name can use them.
+that carried it. Image-level only: the classifier locates nothing, so the table's findings have no regions
+(the covered-face findings below carry the face detector's boxes, which `--hide face` already hides).
 
 Thresholds (`THRESHOLD`, and per-row overrides) were chosen on real photos with nothing private in them
 (real-dev's 12 negatives: landscapes, plants, animals, objects): the highest row sum there was 0.10 (the
